@@ -1,0 +1,153 @@
+"""Which rows a user may see. Every selector in every app starts from ``user_scope(user)``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.db.models import Model, Q, QuerySet
+
+from pingan.accounts.models import Membership, User
+from pingan.accounts.roles import ADMIN_ROLES
+from pingan.areas.models import Area, subtree_q
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+M = TypeVar("M", bound=Model)
+
+_CACHE_ATTR = "_pingan_scope"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The set of area nodes a user acts in: the union of the subtrees of their memberships'
+    areas and of the areas their departments serve, narrowed by the scope switcher."""
+
+    everything: bool = False
+    area_ids: frozenset[int] = field(default_factory=frozenset)
+    root_codes: tuple[str, ...] = ()
+    department_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.everything and not self.area_ids
+
+    def filter(self, queryset: QuerySet[M], area_field: str = "area") -> QuerySet[M]:
+        """Rows whose ``area_field`` lies inside the scope."""
+        if self.everything:
+            return queryset
+        if not self.area_ids:
+            return queryset.none()
+        return queryset.filter(**{f"{area_field}_id__in": sorted(self.area_ids)})
+
+    def contains_area_id(self, area_id: int | None) -> bool:
+        if area_id is None:
+            return False
+        return self.everything or area_id in self.area_ids
+
+    def area_q(self, code_field: str = "code") -> Q:
+        if self.everything:
+            return Q()
+        if not self.root_codes:
+            return Q(pk__in=[])
+        return reduce(or_, (subtree_q(code, code_field) for code in self.root_codes))
+
+
+NO_SCOPE = Scope()
+
+
+def _minimal_roots(codes: set[str]) -> tuple[str, ...]:
+    roots: list[str] = []
+    for code in sorted(codes, key=lambda c: (len(c), c)):
+        if not any(code.startswith(root) for root in roots):
+            roots.append(code)
+    return tuple(sorted(roots))
+
+
+def _compute_scope(user: User) -> Scope:
+    if user.role in ADMIN_ROLES or not user.is_active:
+        return NO_SCOPE
+    memberships = list(Membership.objects.filter(user=user).select_related("area"))
+    codes = {m.area.code for m in memberships if m.area is not None and m.area.active}
+    department_ids = frozenset(m.department_id for m in memberships if m.department_id is not None)
+    if department_ids:
+        codes |= set(
+            Area.objects.filter(served_by__in=department_ids, active=True).values_list("code", flat=True)
+        )
+    roots = _minimal_roots(codes)
+    focus_code: str | None = getattr(user, "focus_area_code", None)
+    if focus_code and any(focus_code.startswith(root) for root in roots):
+        roots = (focus_code,)
+    if not roots:
+        return Scope(department_ids=department_ids)
+    all_roots = set(Area.objects.filter(parent__isnull=True).values_list("code", flat=True))
+    if all_roots and all_roots.issubset(roots):
+        return Scope(everything=True, root_codes=roots, department_ids=department_ids)
+    ids = frozenset(
+        Area.objects.filter(reduce(or_, (subtree_q(code) for code in roots))).values_list("id", flat=True)
+    )
+    return Scope(area_ids=ids, root_codes=roots, department_ids=department_ids)
+
+
+def user_scope(user: User | AnonymousUser | Any) -> Scope:
+    """The user's scope, computed once per user object (i.e. once per request)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return NO_SCOPE
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        cached = _compute_scope(user)
+        setattr(user, _CACHE_ATTR, cached)
+    return cached
+
+
+def forget_scope(user: Any) -> None:
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def membership_areas(user: User) -> QuerySet[Area]:
+    """The area nodes a user is bound to (for the scope switcher), ordered by code."""
+    return Area.objects.filter(pk__in=Membership.objects.filter(user=user).values("area_id")).order_by("code")
+
+
+def user_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[User]:
+    """Users visible to ``user``: the system admin sees every account; business users see the
+    accounts bound to areas inside their scope; other administrators see none."""
+    from pingan.accounts.roles import Role
+
+    qs = User.objects.all().order_by("username")
+    if user.role == Role.SYSTEM_ADMIN:
+        pass
+    else:
+        scope = user_scope(user)
+        if scope.is_empty:
+            return qs.none()
+        if not scope.everything:
+            qs = qs.filter(memberships__area_id__in=sorted(scope.area_ids)).distinct()
+    filters = filters or {}
+    if role := filters.get("role"):
+        qs = qs.filter(role=role)
+    if q := filters.get("q"):
+        qs = qs.filter(Q(username__icontains=q) | Q(full_name__icontains=q))
+    return qs
+
+
+def scope_switch_options(user: Any) -> list[Area]:
+    """Nodes a user may narrow their view to: their own nodes and one level below each."""
+    if not getattr(user, "is_authenticated", False) or user.role in ADMIN_ROLES:
+        return []
+    own = list(membership_areas(user))
+    children = list(Area.objects.filter(parent__in=own, active=True).order_by("code")) if own else []
+    seen: dict[str, Area] = {}
+    for area in own + children:
+        seen.setdefault(area.code, area)
+    return sorted(seen.values(), key=lambda a: a.code)
+
+
+def user_get(*, user: User, user_id: int) -> User:
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(user_list(user=user), pk=user_id)

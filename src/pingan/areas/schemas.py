@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from ninja import Field, Schema
+
+
+class AreaOut(Schema):
+    id: int
+    code: str
+    name: str
+    level: str
+    parent_id: int | None
+    population: int | None
+    households: int | None
+    active: bool
+
+
+class AreaDetailOut(AreaOut):
+    boundary: dict[str, Any] | None
+    path: list[str]
+
+
+class AreaCreateIn(Schema):
+    code: str = Field(..., min_length=6, max_length=15, pattern=r"^\d+$")
+    name: str = Field(..., min_length=1, max_length=60)
+    level: Literal["district", "street", "community", "grid"]
+    parent_id: int | None = None
+    boundary: dict[str, Any] | None = None
+    population: int | None = Field(None, ge=0)
+    households: int | None = Field(None, ge=0)
+
+
+class AreaUpdateIn(Schema):
+    name: str | None = Field(None, min_length=1, max_length=60)
+    boundary: dict[str, Any] | None = None
+    population: int | None = Field(None, ge=0)
+    households: int | None = Field(None, ge=0)
+    active: bool | None = None
+
+
+class AreaFilterIn(Schema):
+    level: Literal["district", "street", "community", "grid"] | None = None
+    parent: int | None = Field(None, ge=1, le=2**62)
+    q: str | None = Field(None, max_length=50)
+
+
+class DepartmentOut(Schema):
+    id: int
+    code: str
+    name: str
+    kind: str
+    area_id: int
+    phone: str
+    active: bool
+    serves: list[int]
+
+    @staticmethod
+    def resolve_serves(obj: Any) -> list[int]:
+        return sorted(a.pk for a in obj.serves.all())

@@ -1,0 +1,148 @@
+"""Reads of the jurisdiction tree and departments, scoped to the user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, QuerySet
+from django.shortcuts import get_object_or_404
+
+from pingan.accounts.selectors import user_scope
+from pingan.areas.models import Area, Department, subtree_q
+
+
+@dataclass
+class AreaFilter:
+    level: str | None = None
+    parent_id: int | None = None
+    q: str | None = None
+    within_code: str | None = None
+
+    def apply(self, qs: QuerySet[Area]) -> QuerySet[Area]:
+        if self.level:
+            qs = qs.filter(level=self.level)
+        if self.parent_id:
+            qs = qs.filter(parent_id=self.parent_id)
+        if self.within_code:
+            qs = qs.filter(subtree_q(self.within_code))
+        if self.q:
+            qs = qs.filter(name__icontains=self.q.strip()) | qs.filter(code__startswith=self.q.strip())
+        return qs
+
+
+def _manages_all_areas(user: Any) -> bool:
+    return bool(user.has_perm("areas.manage_areas"))
+
+
+def area_list(*, user: Any, filters: AreaFilter | None = None) -> QuerySet[Area]:
+    """Areas the user may see: their scope; the system administrator sees the whole tree
+    (to maintain it) without gaining any business data."""
+    qs = Area.objects.all().select_related("parent").order_by("code")
+    if not _manages_all_areas(user):
+        qs = qs.filter(user_scope(user).area_q())
+    return (filters or AreaFilter()).apply(qs)
+
+
+def area_get(*, user: Any, area_id: int) -> Area:
+    return get_object_or_404(area_list(user=user), pk=area_id)
+
+
+def area_path(area: Area) -> list[Area]:
+    """The node and its ancestors, root first (one query)."""
+    ancestors = {a.code: a for a in Area.objects.filter(code__in=area.ancestor_codes)}
+    return [ancestors[c] for c in area.ancestor_codes if c in ancestors] + [area]
+
+
+def area_level_counts(*, user: Any) -> dict[str, int]:
+    rows = area_list(user=user).filter(active=True).values("level").annotate(n=Count("id"))
+    return {row["level"]: row["n"] for row in rows}
+
+
+def area_choices(*, user: Any, level: str | None = None) -> list[tuple[int, str]]:
+    """Options for a form field: only areas inside the user's scope."""
+    return [(a.pk, f"{a.code} {a.name}") for a in area_list(user=user, filters=AreaFilter(level=level))]
+
+
+@dataclass
+class DepartmentFilter:
+    kind: str | None = None
+    q: str | None = None
+
+    def apply(self, qs: QuerySet[Department]) -> QuerySet[Department]:
+        if self.kind:
+            qs = qs.filter(kind=self.kind)
+        if self.q:
+            qs = qs.filter(name__icontains=self.q.strip())
+        return qs
+
+
+def department_list(*, user: Any, filters: DepartmentFilter | None = None) -> QuerySet[Department]:
+    """Departments located in, or serving, an area of the user's scope (or the user's own)."""
+    qs = Department.objects.select_related("area").order_by("area__code", "name")
+    if not user.has_perm("areas.manage_departments"):
+        scope = user_scope(user)
+        if scope.everything:
+            pass
+        else:
+            ids = sorted(scope.area_ids)
+            qs = qs.filter(
+                pk__in=Department.objects.filter(area_id__in=ids).values("pk").union(
+                    Department.objects.filter(serves__in=ids).values("pk"),
+                    Department.objects.filter(pk__in=scope.department_ids).values("pk"),
+                )
+            )
+    return (filters or DepartmentFilter()).apply(qs)
+
+
+def department_get(*, user: Any, department_id: int) -> Department:
+    return get_object_or_404(department_list(user=user), pk=department_id)
+
+
+def street_overview(*, user: Any) -> list[dict[str, Any]]:
+    """Per street in scope: communities and grids (home-page chart)."""
+    areas = list(area_list(user=user).filter(active=True).values("code", "name", "level"))
+    streets = {a["code"]: {"name": a["name"], "communities": 0, "grids": 0} for a in areas if a["level"] == "street"}
+    for a in areas:
+        street = streets.get(a["code"][:9])
+        if street is None:
+            continue
+        if a["level"] == "community":
+            street["communities"] += 1
+        elif a["level"] == "grid":
+            street["grids"] += 1
+    return list(streets.values())
+
+
+def area_figures(user: Any) -> list[Any]:
+    from django.db.models import Sum
+    from django.urls import reverse
+    from django.utils.translation import gettext_lazy as _
+
+    from pingan.core.selectors import Figure
+
+    if user.is_admin_role and not user.has_perm("areas.manage_areas"):
+        return []
+    counts = area_level_counts(user=user)
+    population = area_list(user=user).filter(level="community", active=True).aggregate(n=Sum("population"))["n"]
+    url = reverse("areas:tree")
+    figures = [
+        Figure(_("街道"), counts.get("street", 0), url=f"{url}?level=street"),
+        Figure(_("社区"), counts.get("community", 0), url=f"{url}?level=community"),
+        Figure(_("网格"), counts.get("grid", 0), url=f"{url}?level=grid"),
+        Figure(_("登记人口（社区合计）"), population or 0),
+        Figure(_("职能部门"), department_list(user=user).count(), url=reverse("areas:departments")),
+    ]
+    return figures
+
+
+def area_search(user: Any, q: str, limit: int) -> list[Any]:
+    from django.urls import reverse
+
+    from pingan.core.search import SearchHit
+
+    hits = []
+    for area in area_list(user=user, filters=AreaFilter(q=q))[:limit]:
+        hits.append(SearchHit(kind=str(area.get_level_display()), title=area.name, detail=area.code,
+                              url=reverse("areas:detail", args=[area.pk])))
+    return hits

@@ -1,0 +1,35 @@
+"""The API at /api/v1. Every operation requires authentication unless listed in PUBLIC_OPERATIONS."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from pingan.core.api import BearerAuth, SessionAuth, install_error_handlers, require_api_user
+
+api = NinjaAPI(
+    title="Pingan API",
+    version="1",
+    description="平安综治平台接口。认证：浏览器会话，或 POST /api/v1/auth/token 取得的 Bearer 令牌。",
+    auth=[BearerAuth(), SessionAuth()],
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    docs_decorator=require_api_user,
+)
+install_error_handlers(api)
+
+# (method, path) pairs that answer anonymous callers. Everything else refuses them (architecture test).
+PUBLIC_OPERATIONS: set[tuple[str, str]] = {("POST", "/api/v1/auth/token")}
+
+
+def _register_routers() -> None:
+    from pingan.accounts.api import router as accounts_router
+    from pingan.areas.api import router as areas_router
+    from pingan.core.api_routes import router as core_router
+
+    api.add_router("/auth", accounts_router)
+    api.add_router("/", areas_router)
+    api.add_router("/", core_router)
+
+
+_register_routers()

@@ -1,0 +1,22 @@
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog, set_language
+
+from pingan.config.api import api
+
+def _api_urls() -> tuple[list, str, str]:
+    """The API authenticates by itself (401 with the error body, never a login redirect)."""
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        pattern.callback.login_required = False
+    return patterns, app_name, namespace
+
+
+urlpatterns = [
+    path("", include("pingan.core.urls")),
+    path("accounts/", include("pingan.accounts.urls")),
+    path("areas/", include("pingan.areas.urls")),
+    path("api/v1/", _api_urls()),
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("i18n/js/", login_not_required(JavaScriptCatalog.as_view()), name="javascript_catalog"),
+]

@@ -1,0 +1,160 @@
+"""API building blocks: authentication, one error body shape, pagination."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.pagination import PaginationBase
+from ninja.security import APIKeyCookie, HttpBearer
+
+
+class ErrorDetail(Schema):
+    field: str | None = None
+    message: str
+
+
+class ErrorBody(Schema):
+    code: str
+    message: str
+    details: list[ErrorDetail] = []
+
+
+class ErrorOut(Schema):
+    """Every error answer of the API has this shape."""
+
+    error: ErrorBody
+
+
+ERROR_RESPONSES: dict[int, type[Schema]] = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut,
+                                            422: ErrorOut, 429: ErrorOut}
+
+
+def require_api_user(view: Any) -> Any:
+    """For the OpenAPI document and docs page: a signed-in session or a valid bearer token."""
+    import functools
+
+    from django.http import JsonResponse
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            header = request.headers.get("Authorization", "")
+            if header.lower().startswith("bearer "):
+                from pingan.accounts.services import token_user
+
+                user = token_user(header.split(" ", 1)[1].strip())
+            if user is None or not user.is_authenticated:
+                return JsonResponse(
+                    {"error": {"code": "unauthenticated", "message": "需要登录", "details": []}}, status=401
+                )
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+class BearerAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        from pingan.accounts.services import token_user
+
+        user = token_user(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class SessionAuth(APIKeyCookie):
+    """The browser session, with Django's CSRF check on unsafe methods."""
+
+    param_name = "sessionid"
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        from django.conf import settings
+
+        return request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return user
+        return None
+
+
+def error_response(api: NinjaAPI, request: HttpRequest, status: int, code: str, message: str,
+                   details: list[dict[str, Any]] | None = None) -> HttpResponse:
+    return api.create_response(
+        request, {"error": {"code": code, "message": message, "details": details or []}}, status=status
+    )
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    @api.exception_handler(NinjaValidationError)
+    def _invalid_input(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        details = [
+            {"field": ".".join(str(p) for p in e.get("loc", []) if p not in ("body", "query", "path", "payload")),
+             "message": e.get("msg", "")}
+            for e in exc.errors
+        ]
+        return error_response(api, request, 422, "invalid_input", "请求参数不正确", details)
+
+    @api.exception_handler(ValidationError)
+    def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        if hasattr(exc, "error_dict"):
+            details = [{"field": f, "message": str(m)} for f, ms in exc.message_dict.items() for m in ms]
+        else:
+            details = [{"field": None, "message": str(m)} for m in exc.messages]
+        return error_response(api, request, 422, "invalid", details[0]["message"] if details else "数据不正确",
+                              details)
+
+    @api.exception_handler(Http404)
+    def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return error_response(api, request, 404, "not_found", "未找到")
+
+    @api.exception_handler(PermissionDenied)
+    def _denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        # Forbidden answers like missing: nobody learns that a record exists outside their scope.
+        return error_response(api, request, 404, "not_found", "未找到")
+
+    @api.exception_handler(AuthenticationError)
+    def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return error_response(api, request, 401, "unauthenticated", "需要登录")
+
+    @api.exception_handler(HttpError)
+    def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        codes = {400: "bad_request", 401: "unauthenticated", 403: "not_found", 404: "not_found",
+                 405: "method_not_allowed", 409: "conflict", 429: "rate_limited"}
+        status = 404 if exc.status_code == 403 else exc.status_code
+        message = "未找到" if exc.status_code == 403 else str(exc)
+        return error_response(api, request, status, codes.get(exc.status_code, "error"), message)
+
+
+class Page(PaginationBase):
+    """``?page=N&page_size=M`` (at most 200); answers {items, count, page, page_size}."""
+
+    class Input(Schema):
+        page: int = 1
+        page_size: int = 50
+
+    class Output(Schema):
+        items: list[Any]
+        count: int
+        page: int
+        page_size: int
+
+    items_attribute = "items"
+
+    def paginate_queryset(self, queryset: Any, pagination: Input, **params: Any) -> Any:
+        page_size = max(1, min(pagination.page_size, 200))
+        page = max(1, pagination.page)
+        offset = (page - 1) * page_size
+        return {
+            "items": list(queryset[offset : offset + page_size]),
+            "count": queryset.count() if hasattr(queryset, "count") and callable(queryset.count) else len(queryset),
+            "page": page,
+            "page_size": page_size,
+        }

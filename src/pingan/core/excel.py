@@ -1,0 +1,185 @@
+"""Reading the spreadsheets real users send (xlsx, xls, csv in UTF-8 or GBK) and writing safe
+xlsx exports. One reader and one writer for every module's import and export."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import xlsxwriter
+
+from pingan.core.text import normalize_text
+
+MAX_HEADER_SCAN_ROWS = 15
+
+
+class TableError(ValueError):
+    """The file cannot be read as a table (wrong type, no header row…)."""
+
+
+def _header_key(value: Any) -> str:
+    return normalize_text(str(value or "")).replace(" ", "").replace("*", "").replace("＊", "").lower()
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[list[Any]]
+    header_row_number: int  # 1-based row number of the header in the file
+
+    def numbered_rows(self) -> Iterator[tuple[int, list[Any]]]:
+        for offset, row in enumerate(self.rows, start=1):
+            yield self.header_row_number + offset, row
+
+
+@dataclass
+class ColumnMatch:
+    """Which file column holds which field; columns matched by name in any order."""
+
+    columns: dict[str, int] = field(default_factory=dict)
+    unknown: list[str] = field(default_factory=list)
+
+    @classmethod
+    def match(cls, header: Sequence[str], aliases: dict[str, Sequence[str]]) -> ColumnMatch:
+        lookup = {_header_key(alias): key for key, names in aliases.items() for alias in names}
+        result = cls()
+        for index, title in enumerate(header):
+            key = lookup.get(_header_key(title))
+            if key is None:
+                if str(title or "").strip():
+                    result.unknown.append(str(title).strip())
+            elif key not in result.columns:
+                result.columns[key] = index
+        return result
+
+    def extract(self, row: Sequence[Any]) -> dict[str, Any]:
+        return {key: (row[index] if index < len(row) else None) for key, index in self.columns.items()}
+
+
+def _decode_csv(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise TableError("CSV 文件编码无法识别（请使用 UTF-8 或 GBK）")
+
+
+def _read_rows(data: bytes, filename: str) -> list[list[Any]]:
+    suffix = Path(filename).suffix.lower()
+    if suffix == ".csv":
+        text = _decode_csv(data)
+        return [list(row) for row in csv.reader(io.StringIO(text))]
+    if suffix in (".xlsx", ".xls", ".xlsm", ".ods"):
+        from python_calamine import CalamineWorkbook
+
+        try:
+            workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+            sheet = workbook.get_sheet_by_index(0)
+            return [list(row) for row in sheet.to_python(skip_empty_area=False)]
+        except Exception as exc:  # calamine raises its own error types
+            raise TableError(f"无法读取表格文件：{exc}") from None
+    raise TableError("只支持 .xlsx、.xls 和 .csv 文件")
+
+
+def read_table(
+    source: bytes | IO[bytes] | Path | str,
+    filename: str | None = None,
+    expected: dict[str, Sequence[str]] | None = None,
+) -> Table:
+    """Read the first sheet and find the header row: the first of the first rows that names at
+    least two expected columns (or, without ``expected``, the first row with two non-empty cells)."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        data, filename = path.read_bytes(), filename or path.name
+    elif isinstance(source, bytes):
+        data = source
+    else:
+        data = source.read()
+    if not filename:
+        raise TableError("缺少文件名，无法判断文件类型")
+    rows = _read_rows(data, filename)
+    known = {_header_key(a) for names in (expected or {}).values() for a in names}
+    for index, row in enumerate(rows[:MAX_HEADER_SCAN_ROWS]):
+        keys = [_header_key(cell) for cell in row]
+        hits = sum(1 for k in keys if k in known) if known else sum(1 for k in keys if k)
+        if hits >= 2:
+            header = [normalize_text(str(cell or "")) for cell in row]
+            body = [r for r in rows[index + 1 :]]
+            while body and all(str(c or "").strip() == "" for c in body[-1]):
+                body.pop()
+            return Table(header=header, rows=body, header_row_number=index + 1)
+    raise TableError("没有找到表头行（前 15 行中没有可识别的列名）")
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defuse(value: Any) -> Any:
+    """Neutralise spreadsheet formula injection: text starting with = + - @ gets a leading quote."""
+    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+@dataclass
+class Column:
+    title: str
+    width: int = 14
+    text: bool = False  # IDs and phones: stored as text, never as numbers
+
+
+def write_xlsx(
+    *,
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[Any]],
+    title: str = "",
+    note: str = "",
+    sheet_name: str = "Sheet1",
+) -> bytes:
+    """An xlsx with an optional title line and note line (who exported when) above the header."""
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
+                                            "strings_to_numbers": False, "strings_to_urls": False})
+    sheet = workbook.add_worksheet(sheet_name[:31])
+    bold = workbook.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
+    text_format = workbook.add_format({"num_format": "@"})
+    date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    datetime_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    row_index = 0
+    if title:
+        sheet.write_string(row_index, 0, title, workbook.add_format({"bold": True, "font_size": 14}))
+        row_index += 1
+    if note:
+        sheet.write_string(row_index, 0, note)
+        row_index += 1
+    for col_index, column in enumerate(columns):
+        sheet.write_string(row_index, col_index, column.title, bold)
+        sheet.set_column(col_index, col_index, column.width, text_format if column.text else None)
+    for row in rows:
+        row_index += 1
+        for col_index, value in enumerate(row):
+            column = columns[col_index]
+            if value is None or value == "":
+                continue
+            if column.text or isinstance(value, str):
+                sheet.write_string(row_index, col_index, str(defuse(value)), text_format if column.text else None)
+            elif isinstance(value, dt.datetime):
+                sheet.write_datetime(row_index, col_index, value.replace(tzinfo=None), datetime_format)
+            elif isinstance(value, dt.date):
+                sheet.write_datetime(row_index, col_index, dt.datetime.combine(value, dt.time()), date_format)
+            elif isinstance(value, bool):
+                sheet.write_string(row_index, col_index, "是" if value else "否")
+            elif isinstance(value, (int, float)):
+                sheet.write_number(row_index, col_index, value)
+            else:
+                sheet.write_string(row_index, col_index, str(defuse(str(value))))
+    workbook.close()
+    return buffer.getvalue()

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from pingan.core import views
+
+app_name = "core"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("search/", views.search, name="search"),
+    path("scope/", views.switch_scope, name="switch_scope"),
+    path("codes/", views.code_tables, name="code_tables"),
+    path("healthz", views.health, name="health"),
+]

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from pingan.core.middleware import FOCUS_SESSION_KEY
+from pingan.core.search import global_search
+from pingan.core.selectors import code_item_list, code_table_list, home_figures
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    from pingan.areas.selectors import street_overview
+
+    overview = street_overview(user=request.user)
+    chart_option = {
+        "tooltip": {"trigger": "axis"},
+        "legend": {"data": [_("社区"), _("网格")]},
+        "grid": {"left": 40, "right": 16, "bottom": 60, "top": 36},
+        "xAxis": {"type": "category", "data": [s["name"] for s in overview], "axisLabel": {"rotate": 30}},
+        "yAxis": {"type": "value", "minInterval": 1},
+        "series": [
+            {"name": _("社区"), "type": "bar", "data": [s["communities"] for s in overview], "color": "#1f4e8c"},
+            {"name": _("网格"), "type": "bar", "data": [s["grids"] for s in overview], "color": "#e8a33d"},
+        ],
+    }
+    context = {"figures": home_figures(user=request.user), "overview": overview, "chart_option": chart_option}
+    return render(request, "core/home.html", context)
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "")[:50]
+    hits = global_search(user=request.user, q=q) if q else []
+    return render(request, "core/search.html", {"q": q, "hits": hits})
+
+
+@require_POST
+def switch_scope(request: HttpRequest) -> HttpResponse:
+    from pingan.accounts.selectors import forget_scope, scope_switch_options
+
+    code = request.POST.get("area", "")
+    allowed = {area.code for area in scope_switch_options(request.user)}
+    if code and code in allowed:
+        request.session[FOCUS_SESSION_KEY] = code
+    else:
+        request.session.pop(FOCUS_SESSION_KEY, None)
+    forget_scope(request.user)
+    target = request.POST.get("next", "/")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    return redirect(target)
+
+
+def code_tables(request: HttpRequest) -> HttpResponse:
+    key = request.GET.get("table", "")
+    tables = list(code_table_list())
+    current = next((t for t in tables if t.key == key), tables[0] if tables else None)
+    items = list(code_item_list(table_key=current.key)) if current else []
+    return render(request, "core/code_tables.html", {"tables": tables, "current": current, "items": items})
+
+
+@login_not_required
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok", "message": _("运行正常")})

@@ -1,0 +1,43 @@
+/* Pingan page behaviour. No inline scripts (CSP): pages describe what they need with data-* attributes. */
+(function () {
+  "use strict";
+
+  function onReady(root) {
+    root.querySelectorAll("[data-autosubmit]").forEach(function (el) {
+      el.addEventListener("change", function () { el.form.submit(); });
+    });
+    root.querySelectorAll("[data-confirm]").forEach(function (el) {
+      el.addEventListener("submit", function (event) {
+        if (!window.confirm(el.getAttribute("data-confirm"))) { event.preventDefault(); }
+      });
+    });
+    if (window.echarts) {
+      root.querySelectorAll("[data-chart]").forEach(function (el) {
+        var option = JSON.parse(document.getElementById(el.getAttribute("data-chart")).textContent);
+        var chart = window.echarts.init(el, null, { renderer: "svg" });
+        chart.setOption(option);
+        window.addEventListener("resize", function () { chart.resize(); });
+      });
+    }
+    if (window.L) {
+      root.querySelectorAll("[data-shapes]").forEach(function (el) {
+        var shapes = JSON.parse(document.getElementById(el.getAttribute("data-shapes")).textContent);
+        var map = window.L.map(el, { attributionControl: false, zoomSnap: 0.25 });
+        var layers = window.L.featureGroup().addTo(map);
+        shapes.forEach(function (shape, index) {
+          var layer = window.L.geoJSON(shape.geometry, {
+            style: { color: index === 0 ? "#1f4e8c" : "#d9480f", weight: index === 0 ? 3 : 1.5, fillOpacity: index === 0 ? 0.05 : 0.15 }
+          });
+          layer.bindTooltip(shape.name + " " + shape.code);
+          if (index > 0 && shape.url) { layer.on("click", function () { window.location.href = shape.url; }); }
+          layer.addTo(layers);
+        });
+        if (layers.getLayers().length) { map.fitBounds(layers.getBounds(), { padding: [12, 12] }); }
+        else { map.setView([39.1, 117.2], 12); }
+      });
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { onReady(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { onReady(event.target); });
+})();
