@@ -98,6 +98,7 @@ _default_sqlite = f"sqlite:///{VAR_DIR / 'pingan.sqlite3'}"
 DATABASE_URL = env_str("DATABASE_URL", _default_sqlite)
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("PINGAN_DB_CONN_MAX_AGE", 60))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(str(DATABASES["default"]["NAME"])).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {

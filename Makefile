@@ -1,0 +1,74 @@
+# Pingan — the two commands a new user needs are `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+.PHONY: demo test test-only install dev vendor browser-deps lint format typecheck migrations-check deploy-check ci clean
+
+demo: install vendor ## install, build front-end files, load the demo district and serve it on :8000
+	$(BIN)/pingan demo
+
+test: dev vendor browser-deps ## install dev dependencies and run the whole suite
+	$(BIN)/pytest
+
+test-only: ## run the suite without reinstalling (DATABASE_URL selects the database)
+	$(BIN)/pytest
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+dev: $(VENV)/.installed-dev
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+src/pingan/static/vendor/.copied: node_modules/.package-lock.json scripts/copy-vendor.mjs
+	node scripts/copy-vendor.mjs
+	touch $@
+
+vendor: src/pingan/static/vendor/.copied
+
+browser-deps: ## Debian's chromium and CJK fonts for the browser tests (Playwright drives /usr/bin/chromium)
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	  echo "installing chromium and fonts-noto-cjk from Debian"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+lint:
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+format:
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
+
+typecheck:
+	$(BIN)/mypy
+
+migrations-check:
+	$(BIN)/pingan makemigrations --check --dry-run
+
+deploy-check: ## production settings must pass Django's deployment checks
+	PINGAN_ENV=production PINGAN_SECRET_KEY=$$($(BIN)/python -c 'import secrets;print(secrets.token_urlsafe(64))') \
+	  PINGAN_ALLOWED_HOSTS=pingan.example.gov.cn PINGAN_VAR_DIR=$$(mktemp -d) \
+	  $(BIN)/pingan check --deploy --fail-level WARNING
+
+ci: ## what .ci/run does
+	bash .ci/run
+
+clean:
+	rm -rf $(VENV) node_modules src/pingan/static/vendor var/static
