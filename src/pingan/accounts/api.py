@@ -46,7 +46,7 @@ def issue_token(request: HttpRequest, payload: TokenIn) -> Any:
         from pingan.config.api import api
 
         return error_response(api, request, 401, "invalid_credentials", "用户名或密码不正确")
-    key, token = services.token_issue(user=user)  # type: ignore[arg-type]
+    key, token = services.token_issue(user=user)
     return {"token": key, "expires_at": token.expires_at.isoformat()}
 
 

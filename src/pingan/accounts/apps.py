@@ -25,3 +25,8 @@ class AccountsConfig(AppConfig):
             return [Figure(_("在岗用户"), count, url=reverse("accounts:users"))]
 
         register_figures(user_figures, order=20)
+
+        from pingan.accounts.demo import load_users
+        from pingan.core.demo import register_demo
+
+        register_demo("accounts", 20, load_users)

@@ -34,7 +34,7 @@ def _clean_user(data: dict[str, Any], existing: User | None) -> dict[str, Any]:
     username = normalize_text(str(data.get("username", existing.username if existing else ""))).lower()
     if not username or not username.isascii() or not all(c.isalnum() or c in "._-" for c in username):
         errors["username"] = _("用户名只能使用字母、数字和 . _ -")
-    elif User.objects.filter(username=username).exclude(pk=existing.pk if existing else None).exists():
+    elif User.objects.filter(username=username).exclude(pk=existing.pk if existing else 0).exists():
         errors["username"] = _("用户名 %(u)s 已被使用") % {"u": username}
     full_name = normalize_text(str(data.get("full_name", existing.full_name if existing else "")))
     if len(full_name) > 40 or contains_markup(full_name):

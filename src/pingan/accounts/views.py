@@ -17,6 +17,7 @@ from pingan.accounts.roles import Role
 from pingan.accounts.selectors import user_get, user_list
 from pingan.areas.models import Area, Department
 from pingan.core.forms import apply_errors
+from pingan.core.types import AuthedRequest
 
 
 @method_decorator(login_not_required, name="dispatch")
@@ -35,7 +36,7 @@ def _require_manage(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
-def users(request: HttpRequest) -> HttpResponse:
+def users(request: AuthedRequest) -> HttpResponse:
     if not request.user.has_perm("accounts.view_user_list"):
         raise PermissionDenied
     filters = {"q": request.GET.get("q", "").strip()[:50], "role": request.GET.get("role", "")}
@@ -47,7 +48,7 @@ def users(request: HttpRequest) -> HttpResponse:
     })
 
 
-def user_edit(request: HttpRequest, user_id: int | None = None) -> HttpResponse:
+def user_edit(request: AuthedRequest, user_id: int | None = None) -> HttpResponse:
     _require_manage(request)
     target = user_get(user=request.user, user_id=user_id) if user_id else None
     initial = {}
@@ -59,7 +60,7 @@ def user_edit(request: HttpRequest, user_id: int | None = None) -> HttpResponse:
             "departments": [m.department_id for m in target.memberships.all() if m.department_id],
         }
     form = UserForm(
-        request.POST or None, initial=initial, areas=Area.objects.filter(level__in=["district", "street", "community", "grid"]),
+        request.POST or None, initial=initial, areas=Area.objects.all(),
         departments=Department.objects.all(), creating=target is None,
     )
     if request.method == "POST" and form.is_valid():
@@ -80,7 +81,7 @@ def user_edit(request: HttpRequest, user_id: int | None = None) -> HttpResponse:
 
 
 @require_POST
-def user_end_sessions(request: HttpRequest, user_id: int) -> HttpResponse:
+def user_end_sessions(request: AuthedRequest, user_id: int) -> HttpResponse:
     _require_manage(request)
     target = user_get(user=request.user, user_id=user_id)
     ended = services.user_end_sessions(actor=request.user, user_id=target.pk)

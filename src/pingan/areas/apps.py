@@ -22,3 +22,8 @@ class AreasConfig(AppConfig):
         register(NavItem(_("基础数据"), _("职能部门"), "areas:departments", "building", sees_areas, order=21))
         register_figures(area_figures, order=10)
         register_provider("areas", area_search)
+
+        from pingan.areas.demo import load_areas
+        from pingan.core.demo import register_demo
+
+        register_demo("areas", 10, load_areas)

@@ -68,7 +68,8 @@ class DepartmentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [("", "—")] + code_choices("department_type")
         for name in ("area", "serves"):
-            self.fields[name].queryset = areas
-            self.fields[name].label_from_instance = lambda a: f"{a.code} {a.name}"
+            field: Any = self.fields[name]
+            field.queryset = areas
+            field.label_from_instance = lambda a: f"{a.code} {a.name}"
         self.fields["serves"].widget.attrs["size"] = 8
         bootstrap(self)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from pingan.accounts.selectors import user_scope
@@ -55,7 +55,8 @@ def area_path(area: Area) -> list[Area]:
 
 
 def area_level_counts(*, user: Any) -> dict[str, int]:
-    rows = area_list(user=user).filter(active=True).values("level").annotate(n=Count("id"))
+    # order_by(): the default ordering by code would join the GROUP BY and count each row alone.
+    rows = area_list(user=user).filter(active=True).order_by().values("level").annotate(n=Count("id"))
     return {row["level"]: row["n"] for row in rows}
 
 
@@ -78,7 +79,8 @@ class DepartmentFilter:
 
 
 def department_list(*, user: Any, filters: DepartmentFilter | None = None) -> QuerySet[Department]:
-    """Departments located in, or serving, an area of the user's scope (or the user's own)."""
+    """Departments located in, or serving, an area of the user's scope (or the user's own). A
+    department serving a node serves its whole subtree, so serving an ancestor of the scope counts."""
     qs = Department.objects.select_related("area").order_by("area__code", "name")
     if not user.has_perm("areas.manage_departments"):
         scope = user_scope(user)
@@ -86,11 +88,12 @@ def department_list(*, user: Any, filters: DepartmentFilter | None = None) -> Qu
             pass
         else:
             ids = sorted(scope.area_ids)
+            ancestors = sorted({root[:n] for root in scope.root_codes for n in (6, 9, 12) if n < len(root)})
+            serving = Department.serves.through.objects.filter(Q(area_id__in=ids) | Q(area__code__in=ancestors))
             qs = qs.filter(
-                pk__in=Department.objects.filter(area_id__in=ids).values("pk").union(
-                    Department.objects.filter(serves__in=ids).values("pk"),
-                    Department.objects.filter(pk__in=scope.department_ids).values("pk"),
-                )
+                Q(area_id__in=ids)
+                | Q(pk__in=serving.values("department_id"))
+                | Q(pk__in=sorted(scope.department_ids))
             )
     return (filters or DepartmentFilter()).apply(qs)
 
@@ -102,7 +105,9 @@ def department_get(*, user: Any, department_id: int) -> Department:
 def street_overview(*, user: Any) -> list[dict[str, Any]]:
     """Per street in scope: communities and grids (home-page chart)."""
     areas = list(area_list(user=user).filter(active=True).values("code", "name", "level"))
-    streets = {a["code"]: {"name": a["name"], "communities": 0, "grids": 0} for a in areas if a["level"] == "street"}
+    streets: dict[str, dict[str, Any]] = {
+        a["code"]: {"name": a["name"], "communities": 0, "grids": 0} for a in areas if a["level"] == "street"
+    }
     for a in areas:
         street = streets.get(a["code"][:9])
         if street is None:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from pingan.areas.models import CODE_LENGTH, LEVEL_ORDER, Area, Department, Level
 from pingan.audit.services import audit_record, diff_fields
 from pingan.core.codes import UnknownCode, code_resolve
+from pingan.core.excel import cell_text
 from pingan.core.text import contains_markup, normalize_text
 
 AREA_FIELDS = ("code", "name", "level", "parent_id", "population", "households", "active")
@@ -204,7 +205,7 @@ def area_import(*, actor: Any, table: Any, dry_run: bool = False) -> ImportResul
     parsed: list[tuple[int, dict[str, Any]]] = []
     for row_number, raw in table.numbered_rows():
         values = match.extract(raw)
-        code = normalize_text(str(values.get("code") or "")).replace(" ", "")
+        code = cell_text(values.get("code")).replace(" ", "")
         if not code and not values.get("name"):
             result.read -= 1
             continue
@@ -257,7 +258,7 @@ def _column_label(key: str) -> str:
 def _import_one(*, actor: Any, values: dict[str, Any], result: ImportResult) -> None:
     code: str = values["code"]
     level: str = values["level"]
-    parent_code = normalize_text(str(values.get("parent_code") or "")).replace(" ", "")
+    parent_code = cell_text(values.get("parent_code")).replace(" ", "")
     if not parent_code and level in Level.values and LEVEL_ORDER.index(Level(level)) > 0:
         parent_code = code[: CODE_LENGTH[LEVEL_ORDER[LEVEL_ORDER.index(Level(level)) - 1]]]
     parent = Area.objects.filter(code=parent_code).first() if parent_code else None
@@ -306,7 +307,7 @@ def _clean_department(data: dict[str, Any], existing: Department | None = None) 
     code = normalize_text(str(data.get("code", existing.code if existing else ""))).lower()
     if not code or not all(ch.isalnum() or ch in "-_" for ch in code) or not code.isascii():
         errors["code"] = _("部门标识只能使用字母、数字、- 和 _")
-    elif Department.objects.filter(code=code).exclude(pk=existing.pk if existing else None).exists():
+    elif Department.objects.filter(code=code).exclude(pk=existing.pk if existing else 0).exists():
         errors["code"] = _("部门标识 %(c)s 已被使用") % {"c": code}
     cleaned["code"] = code
     try:

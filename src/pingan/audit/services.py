@@ -34,7 +34,9 @@ def audit_record(
     authenticated = bool(actor is not None and getattr(actor, "is_authenticated", False))
     return AuditEvent.objects.create(
         actor=actor if authenticated else None,
-        actor_username=actor_username or (actor.get_username() if authenticated else getattr(actor, "username", "")),
+        actor_username=str(
+            actor_username or (actor.get_username() if authenticated else getattr(actor, "username", ""))
+        ),
         actor_role=getattr(actor, "role", "") if authenticated else "",
         action=action,
         object_type=obj._meta.label_lower if obj is not None else "",

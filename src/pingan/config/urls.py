@@ -1,14 +1,16 @@
+from typing import Any
+
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog, set_language
 
 from pingan.config.api import api
 
-def _api_urls() -> tuple[list, str, str]:
+def _api_urls() -> tuple[list[Any], str, str]:
     """The API authenticates by itself (401 with the error body, never a login redirect)."""
     patterns, app_name, namespace = api.urls
     for pattern in patterns:
-        pattern.callback.login_required = False
+        pattern.callback.login_required = False  # type: ignore[union-attr]
     return patterns, app_name, namespace
 
 

@@ -11,6 +11,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import PaginationBase
 from ninja.security import APIKeyCookie, HttpBearer
+from ninja.utils import check_csrf
 
 
 class ErrorDetail(Schema):
@@ -30,7 +31,7 @@ class ErrorOut(Schema):
     error: ErrorBody
 
 
-ERROR_RESPONSES: dict[int, type[Schema]] = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut,
+ERROR_RESPONSES: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut,
                                             422: ErrorOut, 429: ErrorOut}
 
 
@@ -68,6 +69,10 @@ class BearerAuth(HttpBearer):
         return user
 
 
+class CsrfFailed(Exception):
+    """An unsafe request authenticated by the session cookie without a valid CSRF token."""
+
+
 class SessionAuth(APIKeyCookie):
     """The browser session, with Django's CSRF check on unsafe methods."""
 
@@ -76,7 +81,11 @@ class SessionAuth(APIKeyCookie):
     def _get_key(self, request: HttpRequest) -> str | None:
         from django.conf import settings
 
-        return request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        # APIKeyCookie._get_key, replaced here, is where ninja checks CSRF: do it ourselves.
+        if key and self.csrf and not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request):
+            raise CsrfFailed
+        return key
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = getattr(request, "user", None)
@@ -120,6 +129,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
         # Forbidden answers like missing: nobody learns that a record exists outside their scope.
         return error_response(api, request, 404, "not_found", "未找到")
 
+    @api.exception_handler(CsrfFailed)
+    def _csrf_failed(request: HttpRequest, exc: CsrfFailed) -> HttpResponse:
+        return error_response(api, request, 403, "csrf_failed", "安全校验失败（CSRF），请刷新页面后重试")
+
     @api.exception_handler(AuthenticationError)
     def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         return error_response(api, request, 401, "unauthenticated", "需要登录")
@@ -148,7 +161,7 @@ class Page(PaginationBase):
 
     items_attribute = "items"
 
-    def paginate_queryset(self, queryset: Any, pagination: Input, **params: Any) -> Any:
+    def paginate_queryset(self, queryset: Any, pagination: Any, request: HttpRequest, **params: Any) -> Any:
         page_size = max(1, min(pagination.page_size, 200))
         page = max(1, pagination.page)
         offset = (page - 1) * page_size

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -20,6 +20,14 @@ MAX_HEADER_SCAN_ROWS = 15
 
 class TableError(ValueError):
     """The file cannot be read as a table (wrong type, no header row…)."""
+
+
+def cell_text(value: Any) -> str:
+    """A cell as normalised text. Codes typed into Excel without a quote come back as numbers
+    (120103004001.0): whole numbers lose the ".0"."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return normalize_text(str(value if value is not None else ""))
 
 
 def _header_key(value: Any) -> str:
@@ -45,7 +53,7 @@ class ColumnMatch:
     unknown: list[str] = field(default_factory=list)
 
     @classmethod
-    def match(cls, header: Sequence[str], aliases: dict[str, Sequence[str]]) -> ColumnMatch:
+    def match(cls, header: Sequence[str], aliases: Mapping[str, Sequence[str]]) -> ColumnMatch:
         lookup = {_header_key(alias): key for key, names in aliases.items() for alias in names}
         result = cls()
         for index, title in enumerate(header):
@@ -90,7 +98,7 @@ def _read_rows(data: bytes, filename: str) -> list[list[Any]]:
 def read_table(
     source: bytes | IO[bytes] | Path | str,
     filename: str | None = None,
-    expected: dict[str, Sequence[str]] | None = None,
+    expected: Mapping[str, Sequence[str]] | None = None,
 ) -> Table:
     """Read the first sheet and find the header row: the first of the first rows that names at
     least two expected columns (or, without ``expected``, the first row with two non-empty cells)."""

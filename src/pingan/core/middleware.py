@@ -20,7 +20,7 @@ class ScopeFocusMiddleware:
         if user is not None and user.is_authenticated and hasattr(request, "session"):
             code = request.session.get(FOCUS_SESSION_KEY)
             if code:
-                user.focus_area_code = code  # type: ignore[union-attr]
+                user.focus_area_code = code
         return self.get_response(request)
 
 
@@ -36,4 +36,29 @@ class NoStoreForAuthenticatedMiddleware:
         if user is not None and user.is_authenticated and not request.path.startswith("/static/"):
             add_never_cache_headers(response)
             response["Cache-Control"] = "no-store, no-cache, must-revalidate, private, max-age=0"
+        return response
+
+
+class LanguageMiddleware:
+    """Chinese first: the interface language is zh-hans unless the user chose another one (the
+    language cookie set by /i18n/setlang/). The browser's Accept-Language is deliberately ignored:
+    an intranet PC with an English-locale browser still gets the Chinese interface."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+        from django.utils import translation
+
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        patch_vary = response.headers.get("Vary", "")
+        if "Cookie" not in patch_vary:
+            response.headers["Vary"] = f"{patch_vary}, Cookie" if patch_vary else "Cookie"
+        translation.deactivate()
         return response

@@ -17,6 +17,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
     overview = street_overview(user=request.user)
     chart_option = {
+        "animation": False,
         "tooltip": {"trigger": "axis"},
         "legend": {"data": [_("社区"), _("网格")]},
         "grid": {"left": 40, "right": 16, "bottom": 60, "top": 36},

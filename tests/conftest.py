@@ -1,0 +1,210 @@
+"""Shared fixtures: a small jurisdiction tree and one user per persona (ARCHITECTURE.md, "Tests by
+persona").
+
+    河西区 120103 (district)
+    ├── 挂甲寺街 120103004 (street A)
+    │   ├── 滦水里社区 120103004001 (community A1)
+    │   │   ├── 滦水里第1网格 120103004001001 (grid A1-1)
+    │   │   └── 滦水里第2网格 120103004001002 (grid A1-2)
+    │   └── 庆建南里社区 120103004002 (community A2)
+    └── 东海街 120103012 (street B)
+        └── 粤江里社区 120103012001 (community B1)
+            └── 粤江里第1网格 120103012001001 (grid B1-1)
+
+Departments: 综合执法局 (law_enforcement, located in the district, serves street A only) and
+挂甲寺街司法所 (judicial, located in and serving street A).
+
+Every persona's password is ``tests.factories.PASSWORD``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from pingan.accounts.models import User
+from pingan.accounts.roles import Role
+from pingan.areas.models import Area, Department
+from tests.factories import PASSWORD, AreaFactory, DepartmentFactory, UserFactory, api_client_for
+
+PERSONAS = (
+    "district_admin",
+    "leader",
+    "street_a",
+    "community_a1",
+    "community_b1",
+    "grid_a1",
+    "dept_handler",
+    "auditor",
+    "system_admin",
+    "security_admin",
+)
+ADMIN_PERSONAS = ("auditor", "system_admin", "security_admin")
+
+
+@dataclass(frozen=True)
+class Tree:
+    district: Area
+    street_a: Area
+    a1: Area
+    a1_1: Area
+    a1_2: Area
+    a2: Area
+    street_b: Area
+    b1: Area
+    b1_1: Area
+    law_enforcement: Department
+    judicial_a: Department
+
+    @property
+    def areas(self) -> list[Area]:
+        return [self.district, self.street_a, self.a1, self.a1_1, self.a1_2, self.a2, self.street_b, self.b1,
+                self.b1_1]
+
+    @property
+    def street_a_subtree(self) -> list[Area]:
+        return [self.street_a, self.a1, self.a1_1, self.a1_2, self.a2]
+
+    @property
+    def street_b_subtree(self) -> list[Area]:
+        return [self.street_b, self.b1, self.b1_1]
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_code_cache() -> Iterator[None]:
+    """core.codes caches code tables per process; each test starts from the database."""
+    from pingan.core.codes import code_table
+
+    code_table.cache_clear()
+    yield
+    code_table.cache_clear()
+
+
+@pytest.fixture
+def tree(db: None) -> Tree:
+    district = AreaFactory(code="120103", name="河西区")
+    street_a = AreaFactory(code="120103004", name="挂甲寺街", parent=district)
+    a1 = AreaFactory(code="120103004001", name="滦水里社区", parent=street_a, population=5200, households=2100)
+    a2 = AreaFactory(code="120103004002", name="庆建南里社区", parent=street_a, population=4100, households=1700)
+    street_b = AreaFactory(code="120103012", name="东海街", parent=district)
+    b1 = AreaFactory(code="120103012001", name="粤江里社区", parent=street_b, population=3900, households=1500)
+    law_enforcement = DepartmentFactory(
+        code="hx-law", name="综合执法局", kind="law_enforcement", area=district, serves=[street_a]
+    )
+    judicial_a = DepartmentFactory(
+        code="gjs-judicial", name="挂甲寺街司法所", kind="judicial", area=street_a, serves=[street_a]
+    )
+    return Tree(
+        district=district,
+        street_a=street_a,
+        a1=a1,
+        a1_1=AreaFactory(code="120103004001001", name="滦水里第1网格", parent=a1),
+        a1_2=AreaFactory(code="120103004001002", name="滦水里第2网格", parent=a1),
+        a2=a2,
+        street_b=street_b,
+        b1=b1,
+        b1_1=AreaFactory(code="120103012001001", name="粤江里第1网格", parent=b1),
+        law_enforcement=law_enforcement,
+        judicial_a=judicial_a,
+    )
+
+
+# --- personas -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def district_admin(tree: Tree) -> User:
+    return UserFactory(username="district_admin", full_name="区指挥", role=Role.COMMANDER, areas=[tree.district])
+
+
+@pytest.fixture
+def leader(tree: Tree) -> User:
+    return UserFactory(username="leader", full_name="区领导", role=Role.LEADER, areas=[tree.district])
+
+
+@pytest.fixture
+def street_a(tree: Tree) -> User:
+    return UserFactory(username="street_a", full_name="街道甲", role=Role.STREET_STAFF, areas=[tree.street_a])
+
+
+@pytest.fixture
+def community_a1(tree: Tree) -> User:
+    return UserFactory(username="community_a1", full_name="社区甲一", role=Role.COMMUNITY_STAFF, areas=[tree.a1])
+
+
+@pytest.fixture
+def community_b1(tree: Tree) -> User:
+    return UserFactory(username="community_b1", full_name="社区乙一", role=Role.COMMUNITY_STAFF, areas=[tree.b1])
+
+
+@pytest.fixture
+def grid_a1(tree: Tree) -> User:
+    return UserFactory(username="grid_a1", full_name="网格员甲", role=Role.GRID_WORKER, areas=[tree.a1_1])
+
+
+@pytest.fixture
+def dept_handler(tree: Tree) -> User:
+    return UserFactory(
+        username="dept_handler", full_name="执法队员", role=Role.DEPARTMENT_HANDLER,
+        departments=[tree.law_enforcement],
+    )
+
+
+@pytest.fixture
+def auditor(tree: Tree) -> User:
+    return UserFactory(username="auditor", full_name="审计员", role=Role.AUDIT_ADMIN)
+
+
+@pytest.fixture
+def system_admin(tree: Tree) -> User:
+    return UserFactory(username="system_admin", full_name="系统管理员", role=Role.SYSTEM_ADMIN)
+
+
+@pytest.fixture
+def security_admin(tree: Tree) -> User:
+    return UserFactory(username="security_admin", full_name="安全管理员", role=Role.SECURITY_ADMIN)
+
+
+@pytest.fixture
+def persona(request: pytest.FixtureRequest) -> Callable[[str], User]:
+    """``persona("street_a")``: the persona fixture by name (for parametrised tests)."""
+
+    def get(name: str) -> User:
+        assert name in PERSONAS, name
+        return request.getfixturevalue(name)
+
+    return get
+
+
+# --- clients --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(name="api_client_for")
+def api_client_for_fixture(db: None) -> Callable[[User | None], Client]:
+    """``api_client_for(user)``: a test client signed in with a session (force_login)."""
+    return api_client_for
+
+
+@pytest.fixture
+def token_for(db: None) -> Callable[[User], str]:
+    """``token_for(user)``: a bearer token from POST /api/v1/auth/token with the persona password."""
+
+    def issue(user: User) -> str:
+        response = Client().post(
+            "/api/v1/auth/token",
+            {"username": user.username, "password": PASSWORD},
+            content_type="application/json",
+        )
+        assert response.status_code == 200, response.content
+        return response.json()["token"]
+
+    return issue
