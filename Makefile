@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test test-only install dev vendor browser-deps lint format typecheck migrations-check deploy-check ci clean
+.PHONY: messages demo test test-only install dev vendor browser-deps lint format typecheck migrations-check deploy-check ci clean
 
 demo: install vendor ## install, build front-end files, load the demo district and serve it on :8000
 	$(BIN)/pingan demo
@@ -64,6 +64,9 @@ migrations-check:
 
 deploy-check: ## production settings must pass Django's deployment checks
 	PINGAN_ENV=production PINGAN_SECRET_KEY=$$($(BIN)/python -c 'import secrets;print(secrets.token_urlsafe(64))') \
+	  PINGAN_FIELD_KEYS=k1:$$($(BIN)/python -c 'import os,base64;print(base64.b64encode(os.urandom(16)).decode())') \
+	  PINGAN_INDEX_KEY=$$($(BIN)/python -c 'import os,base64;print(base64.b64encode(os.urandom(32)).decode())') \
+	  PINGAN_MAC_KEY=$$($(BIN)/python -c 'import os,base64;print(base64.b64encode(os.urandom(32)).decode())') \
 	  PINGAN_ALLOWED_HOSTS=pingan.example.gov.cn PINGAN_VAR_DIR=$$(mktemp -d) \
 	  $(BIN)/pingan check --deploy --fail-level WARNING
 
@@ -72,3 +75,7 @@ ci: ## what .ci/run does
 
 clean:
 	rm -rf $(VENV) node_modules src/pingan/static/vendor var/static
+
+messages: ## refresh the English catalogue from the marked strings, then compile it
+	cd src/pingan && ../../$(BIN)/pingan makemessages -l en --no-obsolete --ignore 'static/*'
+	cd src/pingan && ../../$(BIN)/pingan compilemessages -l en

@@ -14,7 +14,8 @@ persona").
 Departments: 综合执法局 (law_enforcement, located in the district, serves street A only) and
 挂甲寺街司法所 (judicial, located in and serving street A).
 
-Every persona's password is ``tests.factories.PASSWORD``.
+Every persona's password is ``tests.factories.PASSWORD``. Passwords are hashed with MD5 in tests
+(autouse fixture, for speed); a test about the production hasher sets PASSWORD_HASHERS itself.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from django.test import Client
 from pingan.accounts.models import User
 from pingan.accounts.roles import Role
 from pingan.areas.models import Area, Department
-from tests.factories import PASSWORD, AreaFactory, DepartmentFactory, UserFactory, api_client_for
+from tests.factories import PASSWORD, AreaFactory, DepartmentFactory, UserFactory, api_client_for, totp_now
 
 PERSONAS = (
     "district_admin",
@@ -62,8 +63,17 @@ class Tree:
 
     @property
     def areas(self) -> list[Area]:
-        return [self.district, self.street_a, self.a1, self.a1_1, self.a1_2, self.a2, self.street_b, self.b1,
-                self.b1_1]
+        return [
+            self.district,
+            self.street_a,
+            self.a1,
+            self.a1_1,
+            self.a1_2,
+            self.a2,
+            self.street_b,
+            self.b1,
+            self.b1_1,
+        ]
 
     @property
     def street_a_subtree(self) -> list[Area]:
@@ -72,6 +82,20 @@ class Tree:
     @property
     def street_b_subtree(self) -> list[Area]:
         return [self.street_b, self.b1, self.b1_1]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # WhiteNoise warns on every test client when `collectstatic` has not filled STATIC_ROOT yet.
+    config.addinivalue_line("filterwarnings", "ignore:No directory at:UserWarning")
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Rate limits count in the cache: every test starts with none used."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
 
 
 @pytest.fixture(autouse=True)
@@ -93,10 +117,16 @@ def _fresh_code_cache() -> Iterator[None]:
 def tree(db: None) -> Tree:
     district = AreaFactory(code="120103", name="河西区")
     street_a = AreaFactory(code="120103004", name="挂甲寺街", parent=district)
-    a1 = AreaFactory(code="120103004001", name="滦水里社区", parent=street_a, population=5200, households=2100)
-    a2 = AreaFactory(code="120103004002", name="庆建南里社区", parent=street_a, population=4100, households=1700)
+    a1 = AreaFactory(
+        code="120103004001", name="滦水里社区", parent=street_a, population=5200, households=2100
+    )
+    a2 = AreaFactory(
+        code="120103004002", name="庆建南里社区", parent=street_a, population=4100, households=1700
+    )
     street_b = AreaFactory(code="120103012", name="东海街", parent=district)
-    b1 = AreaFactory(code="120103012001", name="粤江里社区", parent=street_b, population=3900, households=1500)
+    b1 = AreaFactory(
+        code="120103012001", name="粤江里社区", parent=street_b, population=3900, households=1500
+    )
     law_enforcement = DepartmentFactory(
         code="hx-law", name="综合执法局", kind="law_enforcement", area=district, serves=[street_a]
     )
@@ -123,7 +153,9 @@ def tree(db: None) -> Tree:
 
 @pytest.fixture
 def district_admin(tree: Tree) -> User:
-    return UserFactory(username="district_admin", full_name="区指挥", role=Role.COMMANDER, areas=[tree.district])
+    return UserFactory(
+        username="district_admin", full_name="区指挥", role=Role.COMMANDER, areas=[tree.district]
+    )
 
 
 @pytest.fixture
@@ -138,12 +170,16 @@ def street_a(tree: Tree) -> User:
 
 @pytest.fixture
 def community_a1(tree: Tree) -> User:
-    return UserFactory(username="community_a1", full_name="社区甲一", role=Role.COMMUNITY_STAFF, areas=[tree.a1])
+    return UserFactory(
+        username="community_a1", full_name="社区甲一", role=Role.COMMUNITY_STAFF, areas=[tree.a1]
+    )
 
 
 @pytest.fixture
 def community_b1(tree: Tree) -> User:
-    return UserFactory(username="community_b1", full_name="社区乙一", role=Role.COMMUNITY_STAFF, areas=[tree.b1])
+    return UserFactory(
+        username="community_b1", full_name="社区乙一", role=Role.COMMUNITY_STAFF, areas=[tree.b1]
+    )
 
 
 @pytest.fixture
@@ -154,7 +190,9 @@ def grid_a1(tree: Tree) -> User:
 @pytest.fixture
 def dept_handler(tree: Tree) -> User:
     return UserFactory(
-        username="dept_handler", full_name="执法队员", role=Role.DEPARTMENT_HANDLER,
+        username="dept_handler",
+        full_name="执法队员",
+        role=Role.DEPARTMENT_HANDLER,
         departments=[tree.law_enforcement],
     )
 
@@ -199,12 +237,23 @@ def token_for(db: None) -> Callable[[User], str]:
     """``token_for(user)``: a bearer token from POST /api/v1/auth/token with the persona password."""
 
     def issue(user: User) -> str:
-        response = Client().post(
-            "/api/v1/auth/token",
-            {"username": user.username, "password": PASSWORD},
-            content_type="application/json",
-        )
+        from pingan.accounts import security
+
+        payload = {"username": user.username, "password": PASSWORD}
+        if security.totp_required(user) or security.totp_device(user) is not None:
+            payload["otp"] = totp_now(user)  # enrols the persona's authenticator when needed
+        response = Client().post("/api/v1/auth/token", payload, content_type="application/json")
         assert response.status_code == 200, response.content
         return response.json()["token"]
 
     return issue
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    """PostgreSQL: the audit table refuses TRUNCATE; the test database lets Django's flush (between
+    transactional tests) use it. See tests/audit/db.py."""
+    from tests.audit.db import allow_audit_truncate
+
+    with django_db_blocker.unblock():
+        allow_audit_truncate()

@@ -94,3 +94,36 @@ def bearer(token: str) -> dict[str, str]:
     """Request headers for a bearer token: ``client.get(url, headers=bearer(key))``."""
     return {"Authorization": f"Bearer {token}"}
 
+
+# --- second factor (TOTP) ---------------------------------------------------------------------------
+
+# The authenticator secret of enrolled personas (base32, as an authenticator app stores it).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def enrol_totp(user: User, secret: str = TOTP_SECRET) -> str:
+    """Give ``user`` a confirmed TOTP device with ``secret`` (as if they had enrolled); returns the secret."""
+    from django.utils import timezone
+
+    from pingan.accounts.models import TotpDevice
+
+    TotpDevice.objects.filter(user=user).delete()
+    TotpDevice.objects.create(user=user, secret=secret, confirmed_at=timezone.now())
+    return secret
+
+
+def totp_now(user: User) -> str:
+    """A TOTP code the server accepts for ``user`` now, enrolling them first when they have no device.
+    Codes are single-use: this forgets the last used step when needed, so it may be called repeatedly."""
+    from pingan.accounts import security
+    from pingan.accounts.models import TotpDevice
+
+    device = security.totp_device(user)
+    if device is None:
+        enrol_totp(user)
+        device = security.totp_device(user)
+        assert device is not None
+    step = int(security.timezone.now().timestamp()) // security.TOTP_PERIOD
+    if device.last_used_step >= step:
+        TotpDevice.objects.filter(pk=device.pk).update(last_used_step=step - 1)
+    return security.totp_code(security.totp_secret(device), step)

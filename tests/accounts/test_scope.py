@@ -43,7 +43,9 @@ def test_street_staff_sees_street_a_subtree_only(tree, street_a):
     assert visible(street_a, tree) == codes(tree.street_a_subtree)
     assert not visible(street_a, tree) & codes(tree.street_b_subtree)
     assert not scope.contains_area_id(tree.district.pk)
-    assert set(Area.objects.filter(scope.area_q()).values_list("code", flat=True)) == codes(tree.street_a_subtree)
+    assert set(Area.objects.filter(scope.area_q()).values_list("code", flat=True)) == codes(
+        tree.street_a_subtree
+    )
 
 
 def test_community_a1_sees_its_community_and_grids(tree, community_a1):
@@ -170,6 +172,13 @@ def test_switch_scope_view_sets_and_clears_the_focus(tree, street_a):
     client.post("/scope/", {"area": tree.b1.code})
     assert FOCUS_SESSION_KEY not in client.session
     assert codes(client.get("/areas/").context["areas"]) == codes(tree.street_a_subtree)
+
+
+def test_the_switcher_offers_what_the_view_accepts(tree, district_admin, auditor):
+    offered = api_client_for(district_admin).get("/").context["scope_areas"]
+    assert codes(offered) == {tree.district.code, tree.street_a.code, tree.street_b.code}
+    assert codes(offered) == codes(scope_switch_options(district_admin))
+    assert api_client_for(auditor).get("/").context["scope_areas"] == []
 
 
 def test_switch_scope_refuses_an_offsite_next(tree, street_a):

@@ -92,8 +92,10 @@ def test_xlsx_import_with_title_row(tree, system_admin):
 
 
 def test_xlsx_import_with_codes_stored_as_numbers(tree, system_admin):
-    result = area_import(actor=system_admin,
-                         table=table_of(xlsx_bytes([TITLE, HEADER, *ROWS], numbers_as_numbers=True), "a.xlsx"))
+    result = area_import(
+        actor=system_admin,
+        table=table_of(xlsx_bytes([TITLE, HEADER, *ROWS], numbers_as_numbers=True), "a.xlsx"),
+    )
     assert result.errors == []
     assert result.created == 4
     assert_new_nodes_created(tree)
@@ -192,12 +194,17 @@ def test_import_is_audited(tree, system_admin):
 
 def test_reimport_of_the_same_file_changes_nothing(tree, system_admin):
     run(system_admin, [TITLE, HEADER, *ROWS])
-    snapshot = list(Area.objects.order_by("code").values_list("code", "name", "parent_id", "population", "updated_at"))
+    snapshot = list(
+        Area.objects.order_by("code").values_list("code", "name", "parent_id", "population", "updated_at")
+    )
     result = run(system_admin, [TITLE, HEADER, *ROWS])
     assert (result.created, result.updated, result.unchanged, result.errors) == (0, 0, 4, [])
-    assert list(
-        Area.objects.order_by("code").values_list("code", "name", "parent_id", "population", "updated_at")
-    ) == snapshot
+    assert (
+        list(
+            Area.objects.order_by("code").values_list("code", "name", "parent_id", "population", "updated_at")
+        )
+        == snapshot
+    )
 
 
 def test_reimport_with_changes_updates(tree, system_admin):

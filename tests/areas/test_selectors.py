@@ -47,8 +47,18 @@ def expected_areas(tree: Tree) -> dict[str, set[str]]:
 
 @pytest.mark.parametrize(
     "name",
-    ["district_admin", "leader", "street_a", "community_a1", "community_b1", "grid_a1", "dept_handler",
-     "auditor", "system_admin", "security_admin"],
+    [
+        "district_admin",
+        "leader",
+        "street_a",
+        "community_a1",
+        "community_b1",
+        "grid_a1",
+        "dept_handler",
+        "auditor",
+        "system_admin",
+        "security_admin",
+    ],
 )
 def test_area_list_per_persona(tree, persona, name):
     user = persona(name)
@@ -93,14 +103,20 @@ def test_system_admin_reads_every_area(tree, system_admin):
 
 def test_filter_by_level(tree, district_admin, street_a):
     assert codes(area_list(user=district_admin, filters=AreaFilter(level="grid"))) == {
-        tree.a1_1.code, tree.a1_2.code, tree.b1_1.code
+        tree.a1_1.code,
+        tree.a1_2.code,
+        tree.b1_1.code,
     }
-    assert codes(area_list(user=street_a, filters=AreaFilter(level="community"))) == {tree.a1.code, tree.a2.code}
+    assert codes(area_list(user=street_a, filters=AreaFilter(level="community"))) == {
+        tree.a1.code,
+        tree.a2.code,
+    }
 
 
 def test_filter_by_parent(tree, district_admin, community_b1):
     assert codes(area_list(user=district_admin, filters=AreaFilter(parent_id=tree.a1.pk))) == {
-        tree.a1_1.code, tree.a1_2.code
+        tree.a1_1.code,
+        tree.a1_2.code,
     }
     assert codes(area_list(user=district_admin, filters=AreaFilter(level="grid", parent_id=tree.b1.pk))) == {
         tree.b1_1.code
@@ -111,9 +127,13 @@ def test_filter_by_parent(tree, district_admin, community_b1):
 
 def test_filter_by_text_and_code_prefix(tree, district_admin, community_b1):
     assert codes(area_list(user=district_admin, filters=AreaFilter(q="滦水"))) == {
-        tree.a1.code, tree.a1_1.code, tree.a1_2.code
+        tree.a1.code,
+        tree.a1_1.code,
+        tree.a1_2.code,
     }
-    assert codes(area_list(user=district_admin, filters=AreaFilter(q="120103012"))) == codes(tree.street_b_subtree)
+    assert codes(area_list(user=district_admin, filters=AreaFilter(q="120103012"))) == codes(
+        tree.street_b_subtree
+    )
     assert not area_list(user=community_b1, filters=AreaFilter(q="滦水")).exists()
 
 
@@ -139,7 +159,8 @@ def test_area_level_counts(tree, district_admin, street_a, auditor):
 
 def test_area_choices_stay_in_scope(tree, community_b1):
     assert [label for _, label in area_choices(user=community_b1)] == [
-        f"{tree.b1.code} 粤江里社区", f"{tree.b1_1.code} 粤江里第1网格"
+        f"{tree.b1.code} 粤江里社区",
+        f"{tree.b1_1.code} 粤江里第1网格",
     ]
     assert area_choices(user=community_b1, level="community") == [(tree.b1.pk, f"{tree.b1.code} 粤江里社区")]
 
@@ -195,7 +216,9 @@ def test_department_list_no_duplicates(tree, district_admin):
 
 
 def test_department_of_b_street_is_hidden_from_a(tree, community_a1, community_b1, street_a):
-    police_b = Department.objects.create(code="dh-police", name="东海派出所", kind="police", area=tree.street_b)
+    police_b = Department.objects.create(
+        code="dh-police", name="东海派出所", kind="police", area=tree.street_b
+    )
     police_b.serves.set([tree.b1])
     assert "东海派出所" in names(department_list(user=community_b1))
     assert "东海派出所" not in names(department_list(user=community_a1))

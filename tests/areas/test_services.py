@@ -32,7 +32,9 @@ def no_writes():
     areas, departments, events = Area.objects.count(), Department.objects.count(), AuditEvent.objects.count()
     yield
     assert (Area.objects.count(), Department.objects.count(), AuditEvent.objects.count()) == (
-        areas, departments, events
+        areas,
+        departments,
+        events,
     )
 
 
@@ -46,11 +48,22 @@ def errors_of(exc_info) -> dict[str, list[str]]:
 def test_create_community(tree, system_admin):
     with one_audit_event("area.create") as audit:
         area = area_create(
-            actor=system_admin, code="120103004003", name=" 大沽南路社区 ", level="community",
-            parent=tree.street_a, population=3000, households=1200, boundary=SQUARE,
+            actor=system_admin,
+            code="120103004003",
+            name=" 大沽南路社区 ",
+            level="community",
+            parent=tree.street_a,
+            population=3000,
+            households=1200,
+            boundary=SQUARE,
         )
     area.refresh_from_db()
-    assert (area.code, area.name, area.level, area.parent) == ("120103004003", "大沽南路社区", "community", tree.street_a)
+    assert (area.code, area.name, area.level, area.parent) == (
+        "120103004003",
+        "大沽南路社区",
+        "community",
+        tree.street_a,
+    )
     assert area.boundary == SQUARE
     event = audit["event"]
     assert event.actor == system_admin
@@ -62,8 +75,13 @@ def test_create_community(tree, system_admin):
 
 
 def test_create_normalises_full_width_code(tree, system_admin):
-    area = area_create(actor=system_admin, code="１２０１０３００４００３", name="社区", level="community",
-                       parent=tree.street_a)
+    area = area_create(
+        actor=system_admin,
+        code="１２０１０３００４００３",
+        name="社区",
+        level="community",
+        parent=tree.street_a,
+    )
     assert area.code == "120103004003"
 
 
@@ -102,10 +120,14 @@ def test_create_rejects_unknown_level(tree, system_admin):
     assert "level" in errors_of(exc_info)
 
 
-@pytest.mark.parametrize("name", ["", "   ", "<script>alert(1)</script>", "滦水&lt;", "javascript:x", "长" * 61])
+@pytest.mark.parametrize(
+    "name", ["", "   ", "<script>alert(1)</script>", "滦水&lt;", "javascript:x", "长" * 61]
+)
 def test_create_rejects_bad_names(tree, system_admin, name):
     with no_writes(), pytest.raises(ValidationError) as exc_info:
-        area_create(actor=system_admin, code="120103004003", name=name, level="community", parent=tree.street_a)
+        area_create(
+            actor=system_admin, code="120103004003", name=name, level="community", parent=tree.street_a
+        )
     assert "name" in errors_of(exc_info)
 
 
@@ -121,8 +143,14 @@ def test_create_rejects_bad_names(tree, system_admin, name):
 )
 def test_create_rejects_bad_boundaries(tree, system_admin, boundary):
     with no_writes(), pytest.raises(ValidationError) as exc_info:
-        area_create(actor=system_admin, code="120103004003", name="新社区", level="community",
-                    parent=tree.street_a, boundary=boundary)
+        area_create(
+            actor=system_admin,
+            code="120103004003",
+            name="新社区",
+            level="community",
+            parent=tree.street_a,
+            boundary=boundary,
+        )
     assert "boundary" in errors_of(exc_info)
 
 
@@ -130,34 +158,62 @@ def test_create_accepts_feature_and_text_boundaries(tree, system_admin):
     import json
 
     feature = {"type": "Feature", "properties": {"name": "x"}, "geometry": SQUARE}
-    area = area_create(actor=system_admin, code="120103004003", name="甲", level="community",
-                       parent=tree.street_a, boundary=feature)
+    area = area_create(
+        actor=system_admin,
+        code="120103004003",
+        name="甲",
+        level="community",
+        parent=tree.street_a,
+        boundary=feature,
+    )
     assert area.boundary == SQUARE  # the geometry only
-    area = area_create(actor=system_admin, code="120103004004", name="乙", level="community",
-                       parent=tree.street_a, boundary=json.dumps(SQUARE))
+    area = area_create(
+        actor=system_admin,
+        code="120103004004",
+        name="乙",
+        level="community",
+        parent=tree.street_a,
+        boundary=json.dumps(SQUARE),
+    )
     assert area.boundary == SQUARE
-    area = area_create(actor=system_admin, code="120103004005", name="丙", level="community",
-                       parent=tree.street_a, boundary="")
+    area = area_create(
+        actor=system_admin,
+        code="120103004005",
+        name="丙",
+        level="community",
+        parent=tree.street_a,
+        boundary="",
+    )
     assert area.boundary is None
 
 
 @pytest.mark.parametrize(
     "name",
-    ["district_admin", "leader", "street_a", "community_a1", "grid_a1", "dept_handler", "auditor",
-     "security_admin"],
+    [
+        "district_admin",
+        "leader",
+        "street_a",
+        "community_a1",
+        "grid_a1",
+        "dept_handler",
+        "auditor",
+        "security_admin",
+    ],
 )
 def test_only_the_system_admin_creates_areas(tree, persona, name):
     with no_writes(), pytest.raises(PermissionDenied):
-        area_create(actor=persona(name), code="120103004003", name="新社区", level="community",
-                    parent=tree.street_a)
+        area_create(
+            actor=persona(name), code="120103004003", name="新社区", level="community", parent=tree.street_a
+        )
 
 
 def test_inactive_system_admin_is_refused(tree, system_admin):
     system_admin.is_active = False
     system_admin.save()
     with pytest.raises(PermissionDenied):
-        area_create(actor=system_admin, code="120103004003", name="新社区", level="community",
-                    parent=tree.street_a)
+        area_create(
+            actor=system_admin, code="120103004003", name="新社区", level="community", parent=tree.street_a
+        )
 
 
 # --- area_update -------------------------------------------------------------------------------
@@ -165,12 +221,17 @@ def test_inactive_system_admin_is_refused(tree, system_admin):
 
 def test_update_name_and_figures(tree, system_admin):
     with one_audit_event("area.update") as audit:
-        area = area_update(actor=system_admin, area_id=tree.a2.pk,
-                           data={"name": "庆建南里", "population": 4200, "active": False})
+        area = area_update(
+            actor=system_admin,
+            area_id=tree.a2.pk,
+            data={"name": "庆建南里", "population": 4200, "active": False},
+        )
     area.refresh_from_db()
     assert (area.name, area.population, area.active) == ("庆建南里", 4200, False)
     assert audit["event"].changes == {
-        "name": ["庆建南里社区", "庆建南里"], "population": [4100, 4200], "active": [True, False]
+        "name": ["庆建南里社区", "庆建南里"],
+        "population": [4100, 4200],
+        "active": [True, False],
     }
 
 
@@ -222,8 +283,13 @@ def test_department_create(tree, system_admin):
     with one_audit_event("department.create") as audit:
         department = department_save(
             actor=system_admin,
-            data={"code": "HX-Police", "name": " 河西公安分局 ", "kind": "公安分局/派出所", "area": tree.district,
-                  "phone": "022-12345678"},
+            data={
+                "code": "HX-Police",
+                "name": " 河西公安分局 ",
+                "kind": "公安分局/派出所",
+                "area": tree.district,
+                "phone": "022-12345678",
+            },
             serves=[tree.street_a, tree.street_b],
         )
     department.refresh_from_db()
@@ -240,7 +306,10 @@ def test_department_update_keeps_unchanged_fields(tree, system_admin):
             actor=system_admin, department_id=tree.judicial_a.pk, data={"phone": "022-88888888"}
         )
     assert (department.code, department.name, department.kind, department.area) == (
-        "gjs-judicial", "挂甲寺街司法所", "judicial", tree.street_a
+        "gjs-judicial",
+        "挂甲寺街司法所",
+        "judicial",
+        tree.street_a,
     )
     assert department.phone == "022-88888888"
     assert set(department.serves.all()) == {tree.street_a}  # serves untouched when not given

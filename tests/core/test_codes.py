@@ -56,9 +56,7 @@ def test_ethnic_group():
     assert ("01", "汉族") in code_choices("ethnic_group")
 
 
-@pytest.mark.parametrize(
-    "value", ["01", "汉族", "Han", "han", " HAN ", "1", 1, "汉族 ", "０１"]
-)
+@pytest.mark.parametrize("value", ["01", "汉族", "Han", "han", " HAN ", "1", 1, "汉族 ", "０１"])
 def test_code_resolve_accepts_codes_and_labels(value):
     assert code_resolve("ethnic_group", value) == "01"
 
@@ -89,15 +87,21 @@ def test_code_resolve_unknown_table():
 
 
 def test_sync_is_idempotent():
-    before = list(CodeItem.objects.order_by("pk").values_list("pk", "table_id", "code", "label", "sort", "active"))
+    before = list(
+        CodeItem.objects.order_by("pk").values_list("pk", "table_id", "code", "label", "sort", "active")
+    )
     counts = sync_code_tables()
     assert counts == {t["key"]: len(read_csv(CODES_DIR / f"{t['key']}.csv")) for t in TABLES}
-    after = list(CodeItem.objects.order_by("pk").values_list("pk", "table_id", "code", "label", "sort", "active"))
+    after = list(
+        CodeItem.objects.order_by("pk").values_list("pk", "table_id", "code", "label", "sort", "active")
+    )
     assert after == before
 
 
 def write_table(directory: Path, rows: list[tuple[str, str, str]]) -> None:
-    (directory / "tables.csv").write_text("key,name,name_en,standard\ntest_colour,颜色,Colour,\n", encoding="utf-8")
+    (directory / "tables.csv").write_text(
+        "key,name,name_en,standard\ntest_colour,颜色,Colour,\n", encoding="utf-8"
+    )
     lines = ["code,label,label_en,parent"] + [",".join(r) + "," for r in rows]
     (directory / "test_colour.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -116,9 +120,9 @@ def test_removed_item_is_deactivated_not_deleted(tmp_path):
     assert code_label("test_colour", "1") == "赤"  # labels update in place
     with pytest.raises(UnknownCode):
         code_resolve("test_colour", "2")
-    assert set(code_item_list(table_key="test_colour", include_inactive=True).values_list("code", flat=True)) == {
-        "1", "2", "3"
-    }
+    assert set(
+        code_item_list(table_key="test_colour", include_inactive=True).values_list("code", flat=True)
+    ) == {"1", "2", "3"}
 
     # Coming back re-activates it.
     write_table(tmp_path, [("1", "赤", "Red"), ("2", "绿", "Green"), ("3", "蓝", "Blue")])

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import authenticate
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
-from pingan.accounts import services
+from pingan.accounts import security, services
+from pingan.accounts.models import LoginAttempt
 from pingan.accounts.selectors import user_scope
+from pingan.audit.context import client_ip
 from pingan.audit.models import Outcome
 from pingan.audit.services import audit_record
 from pingan.core.api import ERROR_RESPONSES, error_response
@@ -18,11 +19,12 @@ router = Router(tags=["auth 认证"])
 class TokenIn(Schema):
     username: str = Field(..., min_length=1, max_length=150)
     password: str = Field(..., min_length=1, max_length=256)
+    otp: str | None = Field(None, max_length=20, description="动态口令（已绑定或岗位要求动态口令的用户必填）")
 
 
 class TokenOut(Schema):
     token: str
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 — the scheme name
     expires_at: str
 
 
@@ -38,14 +40,38 @@ class MeOut(Schema):
 
 @router.post("/token", auth=None, response={200: TokenOut, **ERROR_RESPONSES})
 def issue_token(request: HttpRequest, payload: TokenIn) -> Any:
-    """Exchange a username and password for an expiring bearer token."""
-    user = authenticate(request, username=payload.username, password=payload.password)
-    if user is None or not user.is_active:
-        audit_record(actor=None, action="auth.token_failed", outcome=Outcome.FAILURE,
-                     actor_username=payload.username[:150])
-        from pingan.config.api import api
+    """Exchange a username, password and (for users with a second factor) a TOTP code for an expiring
+    bearer token. Locked accounts and source addresses are refused like wrong credentials."""
+    from django.conf import settings
 
-        return error_response(api, request, 401, "invalid_credentials", "用户名或密码不正确")
+    from pingan.config.api import api
+
+    ip = client_ip(request) or "unknown"
+    if security.rate_limited("token", ip, getattr(settings, "TOKEN_RATE_PER_MINUTE", 20)):
+        return error_response(api, request, 429, "rate_limited", "请求过于频繁，请稍后再试")
+    kind = LoginAttempt.Kind.TOKEN
+    check = security.check_password_step(
+        request=request, username=payload.username, password=payload.password, kind=kind
+    )
+    user = check.user
+    second_factor = "none"
+    if user is not None and (security.totp_device(user) is not None or security.totp_required(user)):
+        # A user who must use TOTP but has not enrolled yet enrols in the browser first.
+        if not payload.otp or security.second_factor_verify(user, payload.otp, allow_recovery=False) is None:
+            security.second_factor_failed(request=request, user=user, kind=kind)
+            user = None
+        second_factor = "totp"
+    if user is None:
+        return error_response(api, request, 401, "invalid_credentials", str(security.GENERIC_LOGIN_ERROR))
+    if security.password_expired(user):
+        audit_record(
+            actor=user,
+            action="auth.token_failed",
+            outcome=Outcome.DENIED,
+            changes={"reason": "password_expired"},
+        )
+        return error_response(api, request, 401, "password_expired", "密码已过期，请先在网页上修改密码")
+    security.login_succeeded(request=request, user=user, second_factor=second_factor, kind=kind)
     key, token = services.token_issue(user=user)
     return {"token": key, "expires_at": token.expires_at.isoformat()}
 

@@ -11,8 +11,43 @@ class AccountsConfig(AppConfig):
         from pingan.core.navigation import NavItem, perm, register
         from pingan.core.selectors import Figure, register_figures
 
-        register(NavItem(_("系统管理"), _("用户与任职"), "accounts:users", "people", perm("accounts.view_user_list"),
-                         order=80))
+        register(
+            NavItem(
+                _("系统管理"),
+                _("用户与任职"),
+                "accounts:users",
+                "people",
+                perm("accounts.view_user_list"),
+                order=80,
+            )
+        )
+        register(
+            NavItem(
+                _("系统管理"),
+                _("安全策略"),
+                "accounts:security_policy",
+                "shield-lock",
+                perm("accounts.manage_security_policy"),
+                order=82,
+            )
+        )
+        register(
+            NavItem(
+                _("个人"),
+                _("账号安全"),
+                "accounts:security",
+                "person-lock",
+                lambda user: bool(user.is_authenticated),
+                order=95,
+            )
+        )
+
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
+
+        from pingan.accounts import signals
+
+        user_logged_in.connect(signals.on_login, dispatch_uid="pingan_accounts_on_login")
+        user_logged_out.connect(signals.on_logout, dispatch_uid="pingan_accounts_on_logout")
 
         def user_figures(user: object) -> list[Figure]:
             from django.urls import reverse

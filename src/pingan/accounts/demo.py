@@ -4,6 +4,12 @@ Idempotent by username. Passwords: with ``ctx.password`` (PINGAN_DEMO_PASSWORD) 
 gets that password on every run; otherwise only the accounts created in this run get one freshly
 generated password (shared by all of them, printed once by the command) and existing accounts keep
 theirs. The names are synthetic.
+
+The accounts whose role requires a second factor (the security policy's TOTP-required roles) are
+enrolled with a TOTP secret generated once per database and kept on later runs; the command prints the
+secrets and ``var/demo-accounts.txt`` lists them (username, a tab, the base32 secret) so that a tester can
+add them to an authenticator, or compute codes (``python -c "import pyotp; print(pyotp.TOTP(S).now())"``).
+The demo command refuses to run in production, so production never gets such accounts or the file.
 """
 
 from __future__ import annotations
@@ -12,11 +18,13 @@ import secrets
 import string
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 
-from pingan.accounts.models import ApiToken, Membership, User
+from pingan.accounts.models import ApiToken, Membership, TotpDevice, User
 from pingan.accounts.roles import Role
 from pingan.accounts.selectors import forget_scope
 from pingan.areas.demo import COMMUNITY_CODES, DISTRICT_CODE, STREET_CODES, grid_code
@@ -142,6 +150,9 @@ def load_users(ctx: DemoContext) -> None:
             updated += 1
 
     ctx.notes["accounts"] = accounts
+    enrolled = enrol_demo_totp()
+    ctx.notes["totp_secrets"] = enrolled
+    transaction.on_commit(lambda: write_demo_accounts_file(enrolled))
     ctx.notes["account_count"] = len(DEMO_USERS)
     if generated is not None:
         ctx.notes["generated_password"] = generated
@@ -152,3 +163,36 @@ def load_users(ctx: DemoContext) -> None:
             "users_updated": updated,
         }
     )
+
+
+DEMO_ACCOUNTS_FILE = "demo-accounts.txt"
+
+
+def enrol_demo_totp() -> list[tuple[str, str]]:
+    """(username, base32 secret) of the demo accounts that need TOTP, enrolling those without a device."""
+    import pyotp
+
+    from pingan.accounts import security
+
+    policy = security.security_policy()
+    enrolled: list[tuple[str, str]] = []
+    for user in User.objects.filter(username__in=DEMO_USERNAMES).order_by("username"):
+        device = security.totp_device(user)
+        if device is None:
+            if not security.totp_required(user, policy):
+                continue
+            TotpDevice.objects.filter(user=user).delete()  # a pending enrolment
+            device = TotpDevice.objects.create(
+                user=user, secret=pyotp.random_base32(), confirmed_at=timezone.now()
+            )
+        enrolled.append((user.username, security.totp_secret(device)))
+    return enrolled
+
+
+def write_demo_accounts_file(enrolled: list[tuple[str, str]]) -> None:
+    if getattr(settings, "PRODUCTION", False):  # the demo command refuses production already
+        return
+    path = settings.VAR_DIR / DEMO_ACCOUNTS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{username}\t{secret}\n" for username, secret in enrolled), encoding="utf-8")
+    path.chmod(0o600)

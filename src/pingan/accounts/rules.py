@@ -48,3 +48,4 @@ may_write_business = is_business_user & ~is_read_only
 
 rules.add_perm("accounts.manage_users", is_system_admin)
 rules.add_perm("accounts.view_user_list", is_system_admin | is_business_user)
+rules.add_perm("accounts.manage_security_policy", is_security_admin)

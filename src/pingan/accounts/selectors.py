@@ -98,7 +98,7 @@ def user_scope(user: User | AnonymousUser | Any) -> Scope:
         return NO_SCOPE
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        cached = _compute_scope(user)
+        cached = _compute_scope(user)  # type: ignore[arg-type]
         setattr(user, _CACHE_ATTR, cached)
     return cached
 

@@ -8,7 +8,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import password_validation
-from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -44,8 +43,12 @@ def _clean_user(data: dict[str, Any], existing: User | None) -> dict[str, Any]:
         errors["role"] = _("请选择岗位")
     if errors:
         raise ValidationError(errors)
-    return {"username": username, "full_name": full_name, "role": role,
-            "is_active": bool(data.get("is_active", existing.is_active if existing else True))}
+    return {
+        "username": username,
+        "full_name": full_name,
+        "role": role,
+        "is_active": bool(data.get("is_active", existing.is_active if existing else True)),
+    }
 
 
 def _validate_memberships(role: str, areas: list[Area], departments: list[Department]) -> None:
@@ -87,7 +90,9 @@ def user_save(
     if areas is not None or departments is not None:
         new_areas = areas if areas is not None else [m.area for m in user.memberships.all() if m.area]
         new_departments = (
-            departments if departments is not None else [m.department for m in user.memberships.all() if m.department]
+            departments
+            if departments is not None
+            else [m.department for m in user.memberships.all() if m.department]
         )
         _validate_memberships(user.role, new_areas, new_departments)
         old = sorted(str(m) for m in user.memberships.all())
@@ -102,18 +107,23 @@ def user_save(
     if existing is not None and (password is not None or not user.is_active):
         _end_sessions(user)
     forget_scope(user)
-    audit_record(actor=actor, action="user.update" if existing else "user.create", obj=user, changes=changes,
-                 actor_username=None if actor else "system")
+    audit_record(
+        actor=actor,
+        action="user.update" if existing else "user.create",
+        obj=user,
+        changes=changes,
+        actor_username=None if actor else "system",
+    )
     return user
 
 
 def _end_sessions(user: User) -> int:
-    ended = 0
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
-        if session.get_decoded().get("_auth_user_id") == str(user.pk):
-            session.delete()
-            ended += 1
-    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    """End every browser session of the user (found through ``UserSession``, written at login, so the
+    session table is not scanned) and revoke the API tokens."""
+    from pingan.accounts.security import end_user_sessions, revoke_tokens
+
+    ended = end_user_sessions(user)
+    revoke_tokens(user)
     return ended
 
 

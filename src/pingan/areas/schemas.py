@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from ninja import Field, Schema
+from pydantic import StrictBool, StrictInt  # JSON bodies: no true → 1, no 0 → false
 
 
 class AreaOut(Schema):
@@ -25,18 +26,18 @@ class AreaCreateIn(Schema):
     code: str = Field(..., min_length=6, max_length=15, pattern=r"^\d+$")
     name: str = Field(..., min_length=1, max_length=60)
     level: Literal["district", "street", "community", "grid"]
-    parent_id: int | None = None
+    parent_id: StrictInt | None = None
     boundary: dict[str, Any] | None = None
-    population: int | None = Field(None, ge=0)
-    households: int | None = Field(None, ge=0)
+    population: StrictInt | None = Field(None, ge=0)
+    households: StrictInt | None = Field(None, ge=0)
 
 
 class AreaUpdateIn(Schema):
     name: str | None = Field(None, min_length=1, max_length=60)
     boundary: dict[str, Any] | None = None
-    population: int | None = Field(None, ge=0)
-    households: int | None = Field(None, ge=0)
-    active: bool | None = None
+    population: StrictInt | None = Field(None, ge=0)
+    households: StrictInt | None = Field(None, ge=0)
+    active: StrictBool | None = None
 
 
 class AreaFilterIn(Schema):

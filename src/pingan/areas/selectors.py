@@ -89,7 +89,9 @@ def department_list(*, user: Any, filters: DepartmentFilter | None = None) -> Qu
         else:
             ids = sorted(scope.area_ids)
             ancestors = sorted({root[:n] for root in scope.root_codes for n in (6, 9, 12) if n < len(root)})
-            serving = Department.serves.through.objects.filter(Q(area_id__in=ids) | Q(area__code__in=ancestors))
+            serving = Department.serves.through.objects.filter(
+                Q(area_id__in=ids) | Q(area__code__in=ancestors)
+            )
             qs = qs.filter(
                 Q(area_id__in=ids)
                 | Q(pk__in=serving.values("department_id"))
@@ -123,6 +125,7 @@ def area_figures(user: Any) -> list[Any]:
     from django.db.models import Sum
     from django.urls import reverse
     from django.utils.translation import gettext_lazy as _
+    from django.utils.translation import pgettext_lazy
 
     from pingan.core.selectors import Figure
 
@@ -132,9 +135,9 @@ def area_figures(user: Any) -> list[Any]:
     population = area_list(user=user).filter(level="community", active=True).aggregate(n=Sum("population"))["n"]
     url = reverse("areas:tree")
     figures = [
-        Figure(_("街道"), counts.get("street", 0), url=f"{url}?level=street"),
-        Figure(_("社区"), counts.get("community", 0), url=f"{url}?level=community"),
-        Figure(_("网格"), counts.get("grid", 0), url=f"{url}?level=grid"),
+        Figure(pgettext_lazy("figure", "街道"), counts.get("street", 0), url=f"{url}?level=street"),
+        Figure(pgettext_lazy("figure", "社区"), counts.get("community", 0), url=f"{url}?level=community"),
+        Figure(pgettext_lazy("figure", "网格"), counts.get("grid", 0), url=f"{url}?level=grid"),
         Figure(_("登记人口（社区合计）"), population or 0),
         Figure(_("职能部门"), department_list(user=user).count(), url=reverse("areas:departments")),
     ]

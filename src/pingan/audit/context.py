@@ -15,7 +15,11 @@ class RequestInfo:
     user_agent: str = ""
 
 
-current_request_info: ContextVar[RequestInfo] = ContextVar("pingan_request_info", default=RequestInfo())
+# RequestInfo is a frozen dataclass: the shared default cannot be mutated.
+current_request_info: ContextVar[RequestInfo] = ContextVar(
+    "pingan_request_info",
+    default=RequestInfo(),  # noqa: B039
+)
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -25,11 +25,15 @@ PUBLIC_OPERATIONS: set[tuple[str, str]] = {("POST", "/api/v1/auth/token")}
 def _register_routers() -> None:
     from pingan.accounts.api import router as accounts_router
     from pingan.areas.api import router as areas_router
+    from pingan.audit.api import router as audit_router
     from pingan.core.api_routes import router as core_router
+    from pingan.core.sensitive_api import router as sensitive_router
 
     api.add_router("/auth", accounts_router)
     api.add_router("/", areas_router)
+    api.add_router("/audit", audit_router)
     api.add_router("/", core_router)
+    api.add_router("/", sensitive_router)
 
 
 _register_routers()

@@ -5,6 +5,7 @@ PINGAN_ENV=production turns on the deployment checks: no default secret, secure 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -27,6 +28,17 @@ if PRODUCTION and (len(SECRET_KEY) < 50 or SECRET_KEY == DEVELOPMENT_SECRET_KEY 
         "PINGAN_SECRET_KEY must be set to a random value of at least 50 characters in production "
         "(python -c 'import secrets; print(secrets.token_urlsafe(64))')"
     )
+
+if PRODUCTION and not (env_str("PINGAN_KEY_FILE", "") or env_str("PINGAN_FIELD_KEYS", "")):
+    raise ImproperlyConfigured(
+        "production needs the personal-data keys: set PINGAN_KEY_FILE (see docs/security.md) or "
+        "PINGAN_FIELD_KEYS, PINGAN_FIELD_KEY_ID, PINGAN_INDEX_KEY and PINGAN_MAC_KEY"
+    )
+if PRODUCTION:
+    # the keys themselves: readable, not the development keys, distinct, key file not world-readable
+    from pingan.core.crypto import check_production_keys
+
+    check_production_keys()
 
 DEBUG = env_bool("PINGAN_DEBUG", default=not PRODUCTION)
 if PRODUCTION and DEBUG:
@@ -52,7 +64,14 @@ INSTALLED_APPS = [
     "pingan.areas",
     "pingan.accounts",
     "pingan.audit",
+    "pingan.workdays",
+    "pingan.notifications",
+    "pingan.events",
 ]
+# Models that exist only for the test suite (tests/testapp), added when pytest loads these settings;
+# deployments and subprocesses never see them.
+if "pytest" in sys.modules and not PRODUCTION:
+    INSTALLED_APPS.append("tests.testapp")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -64,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "pingan.audit.context.AuditContextMiddleware",
+    "pingan.accounts.middleware.LoginSecurityMiddleware",  # idle/absolute timeout, expired password
     "pingan.core.middleware.ScopeFocusMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -107,6 +127,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
     DATABASES["default"]["TEST"] = {"NAME": None}
+elif env_str("PINGAN_TEST_DB_SUFFIX", ""):
+    # lets several local test runs share one PostgreSQL server without clashing over test_<name>
+    DATABASES["default"]["TEST"] = {"NAME": f"test_pingan_{env_str('PINGAN_TEST_DB_SUFFIX', '')}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, tasks ---------------------------------------------------------------------------------
@@ -127,12 +150,17 @@ AUTHENTICATION_BACKENDS = [
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Length, character classes, common passwords and history follow the security policy (accounts.security).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "pingan.accounts.security.PolicyMinimumLengthValidator"},
+    {"NAME": "pingan.accounts.security.CharacterClassesValidator"},
+    {"NAME": "pingan.accounts.security.PolicyCommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "pingan.accounts.security.PasswordHistoryValidator"},
 ]
+# The idle timeout follows the security policy (this value only before the policy table exists).
+SESSION_ENGINE = "pingan.accounts.session_store"
 SESSION_COOKIE_AGE = env_int("PINGAN_SESSION_IDLE_SECONDS", 30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -140,6 +168,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 API_TOKEN_LIFETIME_SECONDS = env_int("PINGAN_API_TOKEN_SECONDS", 8 * 3600)
+LOGIN_RATE_PER_MINUTE = env_int("PINGAN_LOGIN_RATE_PER_MINUTE", 30)  # per source address
+TOKEN_RATE_PER_MINUTE = env_int("PINGAN_TOKEN_RATE_PER_MINUTE", 20)  # per source address
 
 # --- i18n -----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -152,6 +182,8 @@ USE_TZ = True
 # --- static ---------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+WHITENOISE_USE_FINDERS = not PRODUCTION
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
@@ -179,6 +211,9 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env_int("PINGAN_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("PINGAN_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Intranet host names cannot be on the browsers' HSTS preload list; opt in for public hosts.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
 
@@ -209,3 +244,7 @@ LOGGING = {
 
 # --- Pingan ---------------------------------------------------------------------------------------
 PINGAN_DISTRICT_NAME = env_str("PINGAN_DISTRICT_NAME", "")
+# Audit trail retention (MLPS: at least six months). May be raised, never lowered below 180 days.
+PINGAN_AUDIT_RETENTION_DAYS = env_int("PINGAN_AUDIT_RETENTION_DAYS", 180)
+if PINGAN_AUDIT_RETENTION_DAYS < 180:
+    raise ImproperlyConfigured("PINGAN_AUDIT_RETENTION_DAYS must be at least 180 (audit records kept six months)")

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+import re
+from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import PaginationBase
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
+from pydantic import BeforeValidator
 
 
 class ErrorDetail(Schema):
@@ -31,8 +34,44 @@ class ErrorOut(Schema):
     error: ErrorBody
 
 
-ERROR_RESPONSES: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut,
-                                            422: ErrorOut, 429: ErrorOut}
+# 403 is the CSRF refusal of a session-authenticated unsafe request (forbidden objects answer 404).
+ERROR_RESPONSES: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
+                                   422: ErrorOut, 429: ErrorOut}
+
+
+def _iso_date_only(value: Any) -> Any:
+    """Dates in the API are ISO 8601 calendar dates: pydantic's lax mode would also take a number of
+    seconds since 1970 ("0" → 1970-01-01), which the OpenAPI document (format: date) does not allow."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("日期格式应为 YYYY-MM-DD")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError("日期格式应为 YYYY-MM-DD")
+    return value
+
+
+# A date parameter or field: ``since: IsoDate | None = None``.
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_only)]
+
+
+def json_method_not_allowed(view: Any) -> Any:
+    """ninja answers a method a path does not support with a plain-text 405; answer with the API's error
+    body instead (the Allow header is kept)."""
+    import functools
+
+    from django.http import JsonResponse
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        response = view(request, *args, **kwargs)
+        is_json = response.get("Content-Type", "").startswith("application/json")
+        if response.status_code == 405 and not is_json:
+            allowed = response.get("Allow", "")
+            error = {"code": "method_not_allowed", "message": "不支持该请求方法", "details": []}
+            response = JsonResponse({"error": error}, status=405)
+            response["Allow"] = allowed
+        return response
+
+    return wrapper
 
 
 def require_api_user(view: Any) -> Any:
@@ -147,11 +186,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
 
 class Page(PaginationBase):
-    """``?page=N&page_size=M`` (at most 200); answers {items, count, page, page_size}."""
+    """``?page=N&page_size=M`` (at most 200); answers {items, count, page, page_size}. The bounds are
+    declared, so a page number past any database integer is refused (422) instead of failing the query."""
 
     class Input(Schema):
-        page: int = 1
-        page_size: int = 50
+        page: int = Field(1, ge=1, le=1_000_000)
+        page_size: int = Field(50, ge=1, le=200)
 
     class Output(Schema):
         items: list[Any]

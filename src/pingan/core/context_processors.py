@@ -12,12 +12,13 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"pingan_env": settings.PINGAN_ENV}
-    from pingan.accounts.selectors import membership_areas
+    from pingan.accounts.selectors import scope_switch_options
 
     focus = getattr(user, "focus_area_code", None)
     return {
         "pingan_env": settings.PINGAN_ENV,
         "nav_sections": nav_for(user, request.path),
-        "scope_areas": list(membership_areas(user)) if not user.is_admin_role else [],
+        # the scope switcher offers what the switch view accepts: own nodes and one level below
+        "scope_areas": scope_switch_options(user),
         "scope_focus": focus,
     }

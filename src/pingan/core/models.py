@@ -53,3 +53,16 @@ class CodeItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.label}"
+
+
+class SensitiveData(models.Model):
+    """No rows, no table: the holder of the global permissions about personal data (core.sensitive).
+    ``core.view_sealed`` lets a business user see sealed records (未成年人犯罪记录封存) when they state a
+    reason; the security administrator grants it explicitly (``sensitive.sealed_access_grant``)."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [("view_sealed", _("查阅封存记录"))]
+        verbose_name = _("个人信息")
+        verbose_name_plural = _("个人信息")

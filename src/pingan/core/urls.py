@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pingan.core import views
+from pingan.core import sensitive_views, views
 
 app_name = "core"
 urlpatterns = [
@@ -9,4 +9,5 @@ urlpatterns = [
     path("scope/", views.switch_scope, name="switch_scope"),
     path("codes/", views.code_tables, name="code_tables"),
     path("healthz", views.health, name="health"),
+    path("sensitive/reveal/", sensitive_views.reveal, name="sensitive_reveal"),
 ]

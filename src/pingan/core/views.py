@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from pingan.core.middleware import FOCUS_SESSION_KEY
@@ -19,13 +20,13 @@ def home(request: HttpRequest) -> HttpResponse:
     chart_option = {
         "animation": False,
         "tooltip": {"trigger": "axis"},
-        "legend": {"data": [_("社区"), _("网格")]},
+        "legend": {"data": [pgettext("figure", "社区"), pgettext("figure", "网格")]},
         "grid": {"left": 40, "right": 16, "bottom": 60, "top": 36},
         "xAxis": {"type": "category", "data": [s["name"] for s in overview], "axisLabel": {"rotate": 30}},
         "yAxis": {"type": "value", "minInterval": 1},
         "series": [
-            {"name": _("社区"), "type": "bar", "data": [s["communities"] for s in overview], "color": "#1f4e8c"},
-            {"name": _("网格"), "type": "bar", "data": [s["grids"] for s in overview], "color": "#e8a33d"},
+            {"name": pgettext("figure", "社区"), "type": "bar", "data": [s["communities"] for s in overview], "color": "#1f4e8c"},
+            {"name": pgettext("figure", "网格"), "type": "bar", "data": [s["grids"] for s in overview], "color": "#e8a33d"},
         ],
     }
     context = {"figures": home_figures(user=request.user), "overview": overview, "chart_option": chart_option}

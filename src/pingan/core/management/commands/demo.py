@@ -110,3 +110,21 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(f"密码: 已在首次运行时打印；设置 {PASSWORD_ENV} 可重置")
+        self._totp(ctx)
+
+    def _totp(self, ctx: DemoContext) -> None:
+        enrolled = ctx.notes.get("totp_secrets") or []
+        if not enrolled:
+            return
+        from django.conf import settings
+
+        self.stdout.write("")
+        self.stdout.write(
+            self.style.SUCCESS("动态口令 TOTP secrets（这些岗位登录时还需验证器上的 6 位数字）")
+        )
+        for username, secret in enrolled:
+            self.stdout.write(f"  {_pad(username, 12)}{secret}")
+        self.stdout.write(
+            f"  已写入 {settings.VAR_DIR / 'demo-accounts.txt'}（用户名<Tab>密钥）。把密钥加入手机验证器，"
+            "或运行 python -c \"import pyotp; print(pyotp.TOTP('密钥').now())\" 得到当前验证码。"
+        )

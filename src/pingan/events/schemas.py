@@ -1,0 +1,198 @@
+"""API schemas: input and output separate; the citizen's contact leaves the server masked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Literal
+
+from ninja import Field, Schema
+from pydantic import StrictBool, StrictInt
+
+from pingan.core.api import IsoDate
+from pingan.core.sensitive import Masked
+
+StatusName = Literal["reported", "accepted", "refused", "dispatched", "handling", "handled", "closed"]
+TierName = Literal["on_the_spot", "ordinary", "difficult"]
+SourceName = Literal["grid_worker", "citizen", "hotline", "patrol", "department", "school_inspection", "campaign"]
+UrgencyName = Literal["normal", "urgent", "critical"]
+Version = StrictInt | None
+
+
+class NodeOut(Schema):
+    id: int
+    code: str
+    name: str
+
+
+class DepartmentRefOut(Schema):
+    id: int
+    name: str
+
+
+class EventListOut(Schema):
+    id: int
+    number: str
+    title: str
+    category: str
+    category_label: str
+    tier: str
+    status: str
+    status_label: str
+    source: str
+    urgency: str
+    area: NodeOut
+    owner: NodeOut
+    assignee_department: DepartmentRefOut | None
+    assignee_area: NodeOut | None
+    reported_at: dt.datetime
+    deadline: dt.datetime | None
+    late: bool = Field(..., description="past the deadline while with the assignee")
+    version: int
+
+    @staticmethod
+    def resolve_category_label(obj: Any) -> str:
+        from pingan.core.codes import code_label
+
+        return code_label("event_category", obj.category)
+
+    @staticmethod
+    def resolve_status_label(obj: Any) -> str:
+        return str(obj.get_status_display())
+
+    @staticmethod
+    def resolve_late(obj: Any) -> bool:
+        return bool(obj.is_late)
+
+
+class PhotoOut(Schema):
+    id: int
+    kind: str
+    content_type: str
+    size: int
+    url: str
+
+
+class StepOut(Schema):
+    id: int
+    action: str
+    action_label: str
+    actor_name: str
+    at: dt.datetime
+    from_status: str
+    to_status: str
+    note: str
+    data: dict[str, Any]
+    photos: list[PhotoOut]
+
+
+class EventOut(EventListOut):
+    description: str
+    address: str
+    latitude: Decimal | None
+    longitude: Decimal | None
+    reporter_id: int | None
+    reporter_name: Masked("name")  # type: ignore[valid-type]
+    reporter_phone: Masked("phone")  # type: ignore[valid-type]
+    public_note: str
+    accepted_at: dt.datetime | None
+    dispatched_at: dt.datetime | None
+    handled_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    deadline_days: int | None
+    extension_days: int
+    extension_requested_days: int | None
+    extension_reason: str
+    overdue: bool
+    closed_on_time: bool | None
+    verification_count: int
+    failed_verification_count: int
+    return_count: int
+    escalation_count: int
+    supervision_count: int
+    reopen_count: int
+    rating: int | None
+    rating_note: str
+    steps: list[StepOut]
+    photos: list[PhotoOut]
+    actions: list[str] = Field(..., description="the actions the caller may take now")
+
+
+class EventFilterIn(Schema):
+    status: list[StatusName] = Field(default_factory=list)
+    category: str | None = Field(None, max_length=20, pattern=r"^\d{2,6}$")
+    source: SourceName | None = None
+    urgency: UrgencyName | None = None
+    tier: TierName | None = None
+    area: int | None = Field(None, ge=1, le=2**62)
+    department: int | None = Field(None, ge=1, le=2**62)
+    late: bool | None = None
+    q: str | None = Field(None, max_length=50)
+    reported_from: IsoDate | None = None
+    reported_to: IsoDate | None = None
+
+
+class EventCreateIn(Schema):
+    area_id: StrictInt = Field(..., ge=1, le=2**62)
+    category: str = Field(..., min_length=1, max_length=40)
+    title: str = Field(..., min_length=1, max_length=80)
+    description: str = Field(..., min_length=1, max_length=2000)
+    source: SourceName | None = None
+    urgency: UrgencyName = "normal"
+    address: str = Field("", max_length=200)
+    latitude: Decimal | None = Field(None, ge=-90, le=90, max_digits=9, decimal_places=6)
+    longitude: Decimal | None = Field(None, ge=-180, le=180, max_digits=9, decimal_places=6)
+    reporter_name: str = Field("", max_length=40)
+    reporter_phone: str = Field("", max_length=20)
+
+
+class VersionIn(Schema):
+    version: Version = Field(None, ge=1, description="the version the caller saw; a newer one answers 409")
+
+
+class NoteIn(VersionIn):
+    note: str = Field("", max_length=1000)
+
+
+class AcceptIn(NoteIn):
+    tier: TierName | None = None
+
+
+class ReasonIn(VersionIn):
+    reason: str = Field(..., min_length=1, max_length=1000)
+
+
+class DispatchIn(NoteIn):
+    department_id: StrictInt | None = Field(None, ge=1, le=2**62)
+    area_id: StrictInt | None = Field(None, ge=1, le=2**62)
+    tier: TierName | None = None
+    working_days: StrictInt | None = Field(None, ge=0, le=60)
+
+
+class ExtensionRequestIn(VersionIn):
+    days: StrictInt = Field(..., ge=1, le=60)
+    reason: str = Field(..., min_length=1, max_length=300)
+
+
+class ExtensionDecisionIn(NoteIn):
+    approve: StrictBool
+
+
+class RateIn(VersionIn):
+    rating: StrictInt = Field(..., ge=1, le=5)
+    note: str = Field("", max_length=300)
+
+
+class ReportBackIn(Schema):
+    """multipart/form-data with ``photos`` files."""
+
+    note: str = Field(..., min_length=1, max_length=1000)
+    version: Version = Field(None, ge=1)
+
+
+class VerifyIn(Schema):
+    """multipart/form-data with ``photos`` files (required to pass unless the policy says otherwise)."""
+
+    passed: bool
+    note: str = Field("", max_length=1000)
+    version: Version = Field(None, ge=1)

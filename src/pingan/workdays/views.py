@@ -1,0 +1,141 @@
+"""The holiday table screen (system administrator): view a year, add/edit/delete days, import a file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from pingan.core.excel import Column, TableError, read_table, write_xlsx
+from pingan.core.forms import apply_errors
+from pingan.workdays import selectors, services
+from pingan.workdays.forms import HolidayForm, HolidayImportForm
+
+SESSION_KEY = "holiday_import"
+
+
+def _require(request: HttpRequest, perm: str) -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+def _year(request: HttpRequest) -> int:
+    raw = request.GET.get("year", "")
+    if raw.isdigit() and 1990 <= int(raw) <= 2100:
+        return int(raw)
+    return timezone.localdate().year
+
+
+def holidays(request: HttpRequest) -> HttpResponse:
+    _require(request, "workdays.view_holidays")
+    year = _year(request)
+    years = selectors.calendar_years()
+    today = timezone.localdate()
+    choices = sorted(set(years) | {today.year, today.year + 1, year})
+    return render(
+        request,
+        "workdays/holiday_list.html",
+        {
+            "year": year,
+            "days": list(selectors.holiday_list(year=year)),
+            "years": years,
+            "year_choices": choices,
+            "summary": years.get(year),
+            "missing": selectors.calendar_missing_years(today),
+            "can_manage": request.user.has_perm("workdays.manage_holidays"),
+            "form": HolidayForm(initial={"kind": "holiday"}),
+        },
+    )
+
+
+def holiday_edit(request: HttpRequest, holiday_id: int | None = None) -> HttpResponse:
+    _require(request, "workdays.manage_holidays")
+    holiday = selectors.holiday_get(holiday_id=holiday_id) if holiday_id else None
+    initial: dict[str, Any] = {}
+    if holiday is not None:
+        initial = {"date": holiday.date, "kind": holiday.kind, "name": holiday.name}
+    form = HolidayForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            saved = services.holiday_save(
+                actor=request.user,
+                holiday_id=holiday.pk if holiday else None,
+                date=data["date"],
+                kind=data["kind"],
+                name=data["name"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已保存 %(day)s") % {"day": saved})
+            return redirect(f"{reverse('workdays:holidays')}?year={saved.date.year}")
+    return render(request, "workdays/holiday_form.html", {"form": form, "holiday": holiday})
+
+
+@require_POST
+def holiday_delete(request: HttpRequest, holiday_id: int) -> HttpResponse:
+    _require(request, "workdays.manage_holidays")
+    holiday = selectors.holiday_get(holiday_id=holiday_id)
+    year = holiday.date.year
+    services.holiday_delete(actor=request.user, holiday_id=holiday.pk)
+    messages.success(request, _("已删除 %(day)s") % {"day": holiday})
+    return redirect(f"{reverse('workdays:holidays')}?year={year}")
+
+
+def holiday_import(request: HttpRequest) -> HttpResponse:
+    """Upload → preview (dry run) → commit; the uploaded bytes wait in the session between the steps."""
+    _require(request, "workdays.manage_holidays")
+    form = HolidayImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and request.POST.get("step") == "commit" and SESSION_KEY in request.session:
+        stored = request.session.pop(SESSION_KEY)
+        table = read_table(bytes.fromhex(stored["data"]), stored["name"], services.HOLIDAY_IMPORT_COLUMNS)
+        result = services.holiday_import(actor=request.user, table=table)
+        messages.success(
+            request,
+            _("导入完成：新增 %(c)d，更新 %(u)d，未变 %(n)d，拒绝 %(r)d")
+            % {"c": result.created, "u": result.updated, "n": result.unchanged, "r": result.rejected},
+        )
+        return render(
+            request,
+            "workdays/holiday_import.html",
+            {"form": HolidayImportForm(), "result": result, "committed": True},
+        )
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read()
+        try:
+            table = read_table(data, upload.name, services.HOLIDAY_IMPORT_COLUMNS)
+        except TableError as exc:
+            form.add_error("file", str(exc))
+        else:
+            result = services.holiday_import(actor=request.user, table=table, dry_run=True)
+            request.session[SESSION_KEY] = {"name": upload.name, "data": data.hex()}
+    return render(
+        request, "workdays/holiday_import.html", {"form": form, "result": result, "committed": False}
+    )
+
+
+def holiday_export(request: HttpRequest) -> HttpResponse:
+    """The year's days as xlsx, in the import's columns (also a template for next year's file)."""
+    _require(request, "workdays.view_holidays")
+    year = _year(request)
+    rows = [[d.date.isoformat(), d.get_kind_display(), d.name] for d in selectors.holiday_list(year=year)]
+    content = write_xlsx(
+        columns=[Column("日期", 14, text=True), Column("类型", 12), Column("名称", 20)],
+        rows=rows,
+        sheet_name=str(year),
+    )
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="holidays-{year}.xlsx"'
+    return response

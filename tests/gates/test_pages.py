@@ -1,0 +1,242 @@
+"""Gate: the pages as each demo persona sees them (Playwright driving Debian's chromium).
+
+For every demo persona (and the second community persona of the gates), signed in with a session made on
+the server (no login form, no TOTP step), the gate visits the home page, every page of the persona's left
+navigation (``core.navigation.nav_for``) and the object page linked from the first row of each of those
+pages. On every page, at desktop (1366×768) and phone (390×844) width:
+
+- no console error, no uncaught script error, no failed request, no answer ≥ 400, and no request that
+  leaves the live server (nothing may leave 127.0.0.1);
+- a screenshot under ``var/screenshots/<persona>/<page>-<width>.png`` (CI keeps them as artifacts);
+- an accessibility check with axe-core (npm devDependency, injected only into the test browser) on the
+  rules in ``AXE_RULES``: form fields with labels, one main landmark and content inside landmarks, colour
+  contrast of the palette, page title, page language, names of buttons, links and images.
+
+Pages are found from the navigation registry and the links on them: a new module's pages are visited as
+soon as it registers its navigation entry.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import Resolver404, resolve
+
+from tests.browser.conftest import browser  # noqa: F401  (the session's chromium, a fixture)
+from tests.gates.conftest import COMMUNITY_B, FAST_HASHER, load_demo_district, report
+from tests.gates.discovery import page_pattern_for
+
+pytestmark = [pytest.mark.gates, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PERSONAS = [
+    "commander",
+    "leader",
+    "street1",
+    "community1",
+    COMMUNITY_B[0],
+    "grid1",
+    "grid2",
+    "police1",
+    "handler1",
+    "mediator1",
+    "assist1",
+    "hotline1",
+    "sysadmin",
+    "secadmin",
+    "auditor",
+]
+VIEWPORTS = {"desktop": (1366, 768), "phone": (390, 844)}
+AXE_RULES = [
+    "label",
+    "landmark-one-main",
+    "region",
+    "color-contrast",
+    "document-title",
+    "html-has-lang",
+    "button-name",
+    "link-name",
+    "image-alt",
+]
+AXE_JS = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
+_VISITED: dict[str, int] = {}
+# After the load event: no htmx request in flight (pages that fetch parts after loading finish first).
+HTMX_IDLE = "() => document.readyState === 'complete' && !document.querySelector('.htmx-request')"
+
+
+@pytest.fixture(scope="module")
+def cjk_fonts() -> None:
+    """Chinese must render in the screenshots: Debian's fonts-noto-cjk (``make browser-deps``)."""
+    try:
+        found = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True, check=False).stdout  # noqa: S607
+    except FileNotFoundError:
+        found = ""
+    if "CJK" not in found:
+        pytest.fail("no CJK font: install Debian's fonts-noto-cjk (make browser-deps)")
+
+
+@pytest.fixture(scope="module")
+def axe_script() -> Path:
+    if not AXE_JS.exists():
+        pytest.fail(f"{AXE_JS} is missing: run `npm ci` (axe-core is an npm devDependency)")
+    return AXE_JS
+
+
+def _session_cookie(live_server: Any, username: str) -> dict[str, Any]:
+    from pingan.accounts.models import User
+
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    return {
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "url": live_server.url,
+    }
+
+
+def page_name(path: str) -> str:
+    """A stable file name for a page: the URL name (``areas-detail``), not the id in it."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
+    name = match.view_name.replace(":", "-").replace("_", "-")
+    return "home" if name == "core-home" else name
+
+
+class Watch:
+    """Everything wrong a page did while loading: console errors, script errors, failed or external
+    requests, answers ≥ 400."""
+
+    def __init__(self, tab: Any, origin: str) -> None:
+        self.problems: list[str] = []
+        self.origin = origin
+        tab.on("console", self._console)
+        tab.on("pageerror", lambda error: self.problems.append(f"script error: {error}"))
+        tab.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url} ({r.failure})"))
+        tab.on("request", self._request)
+        tab.on("response", self._response)
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            self.problems.append(f"console error: {message.text}")
+
+    def _request(self, request: Any) -> None:
+        if not request.url.startswith((self.origin + "/", "data:", "blob:")):
+            self.problems.append(f"external request: {request.url}")
+
+    def _response(self, response: Any) -> None:
+        if response.status >= 400:
+            self.problems.append(f"{response.status} for {response.url}")
+
+    def take(self) -> list[str]:
+        problems, self.problems = self.problems, []
+        return problems
+
+
+def run_axe(tab: Any, axe_script: Path) -> list[str]:
+    if not tab.evaluate("typeof window.axe !== 'undefined'"):
+        tab.add_script_tag(path=str(axe_script))
+    result = tab.evaluate(
+        """async (rules) => {
+            const options = {runOnly: {type: 'rule', values: rules}, resultTypes: ['violations']};
+            const r = await axe.run(document, options);
+            return r.violations.map(v => ({id: v.id, help: v.help,
+                nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + (n.failureSummary ? ' — ' +
+                    n.failureSummary.replace(/\\s+/g, ' ') : ''))}));
+        }""",
+        AXE_RULES,
+    )
+    return [f"axe {v['id']} ({v['help']}): " + "; ".join(v["nodes"]) for v in result]
+
+
+def navigable_pages(username: str) -> list[str]:
+    """The home page and the persona's left navigation."""
+    from pingan.accounts.models import User
+    from pingan.core.navigation import nav_for
+
+    user = User.objects.get(username=username)
+    nav = ["/"] + [item["url"] for section in nav_for(user, "/") for item in section["items"]]
+    return list(dict.fromkeys(nav))
+
+
+def first_object_links(tab: Any, seen_patterns: set[str]) -> list[str]:
+    """The first link in the page's main content to each kind of object page not seen yet."""
+    links = []
+    for href in tab.eval_on_selector_all("main a[href]", "els => els.map(e => e.getAttribute('href'))"):
+        path = href.split("#")[0].split("?")[0]
+        match = page_pattern_for(path) if path.startswith("/") else None
+        if match and match[0].name not in seen_patterns:
+            seen_patterns.add(match[0].name)
+            links.append(path)
+    return links
+
+
+@pytest.fixture
+def demo(transactional_db: None, settings: Any) -> None:
+    settings.PASSWORD_HASHERS = [FAST_HASHER]
+    load_demo_district()
+
+
+@pytest.mark.parametrize("username", PERSONAS)
+def test_pages_as_the_persona_sees_them(
+    username: str,
+    demo: None,
+    live_server: Any,
+    browser: Any,  # noqa: F811
+    cjk_fonts: None,
+    axe_script: Path,
+) -> None:
+    base = live_server.url
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 768}, locale="zh-CN", bypass_csp=True, service_workers="block"
+    )
+    context.add_cookies([_session_cookie(live_server, username)])
+    tab = context.new_page()
+    watch = Watch(tab, base)
+    folder = SCREENSHOTS / username
+    folder.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    navigable = navigable_pages(username)
+    queue = list(navigable)
+    seen_patterns: set[str] = set()
+    visited: list[str] = []
+    try:
+        while queue:
+            path = queue.pop(0)
+            if path in visited:
+                continue
+            visited.append(path)
+            name = page_name(path)
+            # desktop first: load, check, axe, follow the first object links; then the same page at phone
+            # width (the layout is responsive CSS: resizing is what a phone gets, without a second load)
+            tab.set_viewport_size({"width": VIEWPORTS["desktop"][0], "height": VIEWPORTS["desktop"][1]})
+            response = tab.goto(base + path, wait_until="load")
+            tab.wait_for_function(HTMX_IDLE)
+            if response is None or response.status != 200:
+                problems.append(f"{path}: answered {response.status if response else 'nothing'}")
+            if tab.url.rstrip("/") != (base + path).rstrip("/"):
+                problems.append(f"{path}: ended on {tab.url.removeprefix(base)}")
+            problems += [f"{path}: {p}" for p in run_axe(tab, axe_script)]
+            if path in navigable:  # one level: the object pages linked from the navigable pages
+                queue += first_object_links(tab, seen_patterns)
+            for width, height in VIEWPORTS.values():
+                tab.set_viewport_size({"width": width, "height": height})
+                tab.screenshot(path=str(folder / f"{name}-{width}.png"), full_page=True)
+            problems += [f"{path}: {p}" for p in watch.take()]
+    finally:
+        context.close()
+    _VISITED[username] = len(visited)
+    if len(_VISITED) == len(PERSONAS):
+        total = sum(_VISITED.values())
+        report(
+            f"pages: {len(PERSONAS)} personas, {total} pages × {len(VIEWPORTS)} widths, "
+            f"screenshots in var/screenshots/, axe rules: {', '.join(AXE_RULES)}"
+        )
+    assert not problems, f"{username}: " + "\n".join(problems)
