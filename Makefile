@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: messages demo test test-only install dev vendor browser-deps lint format typecheck migrations-check deploy-check ci clean
+.PHONY: messages demo test test-only install dev vendor browser-deps lint format typecheck migrations-check deploy-check ci clean gates audit sbom secrets-check
 
 demo: install vendor ## install, build front-end files, load the demo district and serve it on :8000
 	$(BIN)/pingan demo
@@ -15,6 +15,19 @@ test: dev vendor browser-deps ## install dev dependencies and run the whole suit
 
 test-only: ## run the suite without reinstalling (DATABASE_URL selects the database)
 	$(BIN)/pytest
+
+# --- quality gates (docs/testing.md) ------------------------------------------------------------------
+gates: dev vendor browser-deps ## only the gates: API fuzzing, cross-jurisdiction matrix, pages, secrets (DATABASE_URL selects the database)
+	$(BIN)/pytest -m gates
+
+audit: dev node_modules/.package-lock.json ## known-vulnerable dependencies (pip-audit, npm audit); exit 3 = advisory data unreachable, not a pass
+	$(BIN)/python scripts/audit_deps.py
+
+sbom: dev node_modules/.package-lock.json ## CycloneDX SBOMs of the Python and npm packages, in var/sbom/
+	$(BIN)/python scripts/sbom.py
+
+secrets-check: ## no private key, key file, production key, password or demo password in the repository
+	$(PYTHON) scripts/check_secrets.py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -26,20 +26,37 @@ ALLOW = "secrets-check: allow"
 MAX_BYTES = 2_000_000  # larger files are data, not configuration
 
 # Values that stand for a secret without being one: shell substitutions, placeholders, empty values.
-_PLACEHOLDER = re.compile(r"""^(\$|<|\{|%|\.\.\.|…|changeme|change-me|example|xxx+|\*+|your[-_ ])""", re.IGNORECASE)
+_PLACEHOLDER = re.compile(
+    r"""^(\$|<|\{|%|\.\.\.|…|changeme|change-me|example|xxx+|\*+|your[-_ ])""", re.IGNORECASE
+)
+
+# Code, not a value: a constant or a dotted name (settings.X), or a call (b64(key)).
+_CODE = re.compile(r"^([A-Z_][A-Z0-9_]*|[A-Za-z_]\w*(\.[A-Za-z_]\w*)+)[,)}\]]*$|\(")
+# Test code sets these settings to made-up values on purpose; the other rules still apply there.
+_SETTING_RULE_EXEMPT = ("tests/",)
+
+SETTING_RULE = "secret value in a PINGAN_* setting"
 
 RULES: list[tuple[str, re.Pattern[str]]] = [
     ("private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
     # PINGAN_SECRET_KEY=..., PINGAN_FIELD_KEYS: ..., PINGAN_DEMO_PASSWORD="..." (shell, .env, YAML, INI)
     (
-        "secret value in a PINGAN_* setting",
+        SETTING_RULE,
         re.compile(
-            r"""(?<![A-Za-z0-9_])(PINGAN_[A-Z_]*(?:SECRET|KEY|KEYS|PASSWORD|TOKEN))\s*[=:]\s*["']?(?P<value>[^\s"']{6,})"""
+            r"""(?<![A-Za-z0-9_])(PINGAN_[A-Z_]*(?:SECRET|KEY|KEYS|PASSWORD|TOKEN))["']?\s*[=:]\s*["']?(?P<value>[^\s"']{6,})"""
         ),
     ),
-    ("database URL with a password", re.compile(r"\b(?:postgres(?:ql)?|mysql|redis)://[^\s:/@]+:(?P<value>[^\s@/]+)@")),
+    (
+        "database URL with a password",
+        re.compile(r"\b(?:postgres(?:ql)?|mysql|redis)://[^\s:/@]+:(?P<value>[^\s@/]+)@"),
+    ),
     # the shape of the demo's generated passwords (accounts/demo.py: "Pa-" + 12 letters and digits)
-    ("demo password", re.compile(r"(?<![A-Za-z0-9])Pa-(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Z])[A-Za-z0-9]{12}(?![A-Za-z0-9])")),
+    (
+        "demo password",
+        re.compile(
+            r"(?<![A-Za-z0-9])Pa-(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Z])[A-Za-z0-9]{12}(?![A-Za-z0-9])"
+        ),
+    ),
 ]
 
 # Files that must never be committed, whatever they contain.
@@ -59,6 +76,13 @@ class Finding:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.rule}"
+
+
+def _not_a_value(value: str) -> bool:
+    """A placeholder (<...>, example), computed when it runs ($(...), ${...}) or code."""
+    return bool(
+        _PLACEHOLDER.match(value) or "$" in value or ("<" in value and ">" in value) or _CODE.search(value)
+    )
 
 
 def _is_key_file(text: str) -> bool:
@@ -85,8 +109,10 @@ def scan_text(path: str, text: str) -> list[Finding]:
         for rule, pattern in RULES:
             for match in pattern.finditer(line):
                 value = match.groupdict().get("value")
-                if value is not None and (_PLACEHOLDER.match(value) or "$" in value):
-                    continue  # a placeholder, or computed when it runs ($(...), ${...})
+                if value is not None and _not_a_value(value):
+                    continue
+                if rule == SETTING_RULE and path.startswith(_SETTING_RULE_EXEMPT):
+                    continue
                 findings.append(Finding(path, number, rule))
     return findings
 
@@ -122,8 +148,8 @@ def main(argv: list[str]) -> int:
         print(finding)
     if findings:
         print(
-            f"secrets check: {len(findings)} finding(s) in {len(names)} files. Remove the secret (and rotate it "
-            f"if it was real); for a harmless example add a '{ALLOW}' comment on the line.",
+            f"secrets check: {len(findings)} finding(s) in {len(names)} files. Remove the secret (and rotate "
+            f"it if it was real); for a harmless example add a '{ALLOW}' comment on the line.",
             file=sys.stderr,
         )
         return 1

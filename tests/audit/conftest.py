@@ -30,7 +30,9 @@ def sql(statement: str, params: list[Any] | None = None) -> None:
 
 
 def row(seq: int) -> dict[str, Any]:
-    return AuditEvent.objects.filter(seq=seq).values(*chain.CHAIN_FIELDS, "id", "row_hash").get()
+    return (
+        AuditEvent.objects.filter(seq=seq).values(*chain.CHAIN_FIELDS, "id", "row_hash", "changes_json").get()
+    )
 
 
 def shift_seqs(from_seq: int, by: int) -> None:
@@ -43,8 +45,9 @@ def insert_raw(values: dict[str, Any]) -> None:
     """INSERT a row as the attacker spells it (all chained columns, row_hash, no id)."""
     import json
 
-    columns = [*chain.CHAIN_FIELDS, "row_hash"]
+    columns = [*chain.CHAIN_FIELDS, "row_hash", "changes_json"]
     data = dict(values)
+    data.setdefault("changes_json", chain.encode_changes(data["changes"]))
     data["changes"] = json.dumps(data["changes"], ensure_ascii=False)
     data["occurred_at"] = connection.ops.adapt_datetimefield_value(data["occurred_at"])
     placeholders = ", ".join(["%s"] * len(columns))

@@ -335,3 +335,18 @@ def test_a_new_user_of_a_reveal_role_may_reveal_in_their_own_scope_only(tree, ci
     assert reveal(police, citizen_b1).value == "120103198501012345"
     with pytest.raises(Http404):
         reveal(police, citizen)
+
+
+def test_search_is_rate_limited_per_user(tree, community_a1, community_b1, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.PINGAN_SEARCH_RATE_PER_MINUTE = 3
+    client = api_client_for(community_a1)
+    for _ in range(3):
+        assert client.get("/search/", {"q": ID}).status_code == 200
+    refused = client.get("/search/", {"q": ID})
+    assert refused.status_code == 429 and refused["Retry-After"] == "60"
+    assert "操作过于频繁" in refused.content.decode()
+    assert api_client_for(community_b1).get("/search/", {"q": ID}).status_code == 200  # per user
+    cache.clear()

@@ -170,3 +170,63 @@ def page_pattern_for(path: str) -> tuple[PagePattern, int] | None:
         if match:
             return pattern, int(match.group(1))
     return None
+
+
+# --- request bodies ---------------------------------------------------------------------------------
+
+
+@cache
+def _fuzzing_schema() -> Any:
+    import schemathesis
+
+    return schemathesis.openapi.from_dict(openapi_document())
+
+
+_NO_BODY = object()
+
+
+@cache
+def valid_body(method: str, path: str) -> Any:
+    """The simplest body the operation's schema accepts (``_NO_BODY`` when it takes none): the matrix sends
+    it so that a request gets past input validation to the object lookup. Drawn by schemathesis with
+    Hypothesis' ``find`` (deterministic: derandomized)."""
+    from hypothesis import HealthCheck, Phase, find, settings
+    from schemathesis.core import NotSet
+    from schemathesis.generation import GenerationMode
+
+    operation = _fuzzing_schema()[path][method]
+    if "requestBody" not in openapi_document()["paths"][path][method.lower()]:
+        return _NO_BODY
+    strategy = operation.as_strategy(generation_mode=GenerationMode.POSITIVE)
+    case = find(
+        strategy,
+        lambda c: True,
+        # the first example found, not shrunk (shrinking takes seconds per operation)
+        settings=settings(
+            database=None, derandomize=True, phases=[Phase.generate], suppress_health_check=list(HealthCheck)
+        ),
+    )
+    return _NO_BODY if isinstance(case.body, NotSet) else case.body
+
+
+def body_for(op: Operation) -> Any:
+    return valid_body(op.method, op.path)
+
+
+NO_BODY = _NO_BODY
+
+
+def api_list_for_page(pattern: PagePattern) -> ListOperation | None:
+    """The list operation whose objects a page shows: same parameter name, and among several (``event_id``
+    of the audit trail and of the grid events) the one whose path shares most words with the page's route."""
+    candidates = [entry for entry in list_operations() if entry.object_param == pattern.param]
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    words = set(re.findall(r"[a-z]+", pattern.route.split("<")[0]))
+
+    def score(entry: ListOperation) -> int:  # shared words, less the API's words the page lacks
+        api_words = set(re.findall(r"[a-z]+", entry.list_op.path.removeprefix("/api/v1")))
+        return len(words & api_words) - len(api_words - words)
+
+    ranked = sorted(candidates, key=score, reverse=True)
+    return ranked[0] if score(ranked[0]) > score(ranked[1]) else None

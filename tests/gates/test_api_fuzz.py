@@ -2,8 +2,9 @@
 
 The operations come from the OpenAPI document the API serves, so a new router is fuzzed as soon as it is
 mounted. Each operation gets a bounded number of generated requests, valid and deliberately invalid
-(schemathesis' positive and negative modes), with a fixed seed, sent in-process to the Django WSGI
-application over the demo district, once per persona:
+(schemathesis' positive and negative modes), with a fixed seed, encoded by ``requests`` as on the wire and
+handed in-process to Django's test client over the demo district, each as one of these personas (chosen
+from the request, so the same request always goes out as the same persona):
 
 - ``commander``: the district persona (sees every business row of the district);
 - ``sysadmin``: the system administrator, who may write the jurisdiction tree and accounts;
@@ -17,42 +18,89 @@ never listed as an exception here.
 
 from __future__ import annotations
 
+import io
 import json
+import zlib
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+import requests
+import requests.adapters
 import schemathesis
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
+from django.test import Client
 from hypothesis import HealthCheck, settings
+from requests.structures import CaseInsensitiveDict
 from schemathesis.checks import not_a_server_error
+from schemathesis.core import NotSet
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,
     response_schema_conformance,
     status_code_conformance,
 )
+from urllib3 import HTTPHeaderDict, HTTPResponse
 
-from tests.gates.conftest import demo_user, report
+from tests.gates.conftest import demo_user, gates_dir, report
 from tests.gates.discovery import openapi_document
 
 pytestmark = [pytest.mark.gates, pytest.mark.django_db]
 
-# Generated requests per operation and persona (valid and invalid together), and the fixed seed.
+# Generated requests per operation (valid and invalid together; the personas share them), fixed seed.
 MAX_EXAMPLES = 25
 FUZZ_PERSONAS = ("commander", "sysadmin", "auditor")
 
 
-def _wsgi_app() -> Any:
-    from django.core.wsgi import get_wsgi_application
-
-    return get_wsgi_application()
-
+BASE_URL = "http://testserver"
 
 schema = schemathesis.openapi.from_dict(openapi_document())
-schema.app = _wsgi_app()
 schema.config.generation.update(max_examples=MAX_EXAMPLES, deterministic=True)
+
+
+class DjangoClientAdapter(requests.adapters.BaseAdapter):
+    """Sends requests' requests through Django's test client, in the test's thread and transaction.
+
+    The request is encoded by ``requests`` exactly as on the wire (query parameters, bodies, cookies), so
+    what the application parses is what an HTTP client would send; Django's test client then runs it
+    in-process (no server thread, so the demo district loaded in the test's transaction is visible on SQLite
+    and PostgreSQL alike) and returns server errors as 500 answers instead of raising."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.client = Client(raise_request_exception=False)
+
+    def send(self, request: Any, **kwargs: Any) -> requests.Response:
+        url = urlsplit(request.url)
+        body = request.body or b""
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("content-length", "host")}
+        content_type = headers.pop("Content-Type", "application/octet-stream")
+        answer = self.client.generic(
+            request.method,
+            url.path + (f"?{url.query}" if url.query else ""),
+            data=body.encode() if isinstance(body, str) else body,
+            content_type=content_type,
+            headers=headers,
+        )
+        response = requests.Response()
+        response.status_code = answer.status_code
+        response.headers = CaseInsensitiveDict(answer.items())
+        response.raw = HTTPResponse(  # schemathesis reads the headers from here
+            body=io.BytesIO(answer.content),
+            headers=HTTPHeaderDict(answer.items()),
+            status=answer.status_code,
+            version=11,
+            preload_content=False,
+        )
+        response._content = answer.content
+        response.url = request.url
+        response.request = request
+        response.reason = answer.reason_phrase
+        response.encoding = "utf-8"
+        return response
+
+    def close(self) -> None:
+        pass
 
 
 @schemathesis.check
@@ -86,21 +134,15 @@ CHECKS = [
 
 
 @pytest.fixture
-def wsgi_requests_keep_the_test_transaction() -> Iterator[None]:
-    """Django closes "old" connections around each WSGI request; inside a test's transaction that would
-    end it. Django's own test client disconnects the same handlers."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
+def personas(demo_district: None, db: None) -> list[Any]:
+    return [demo_user(username) for username in FUZZ_PERSONAS]
 
 
 @pytest.fixture
-def personas(demo_district: None, db: None, wsgi_requests_keep_the_test_transaction: None) -> list[Any]:
-    return [demo_user(username) for username in FUZZ_PERSONAS]
+def session() -> Iterator[requests.Session]:
+    with requests.Session() as http:
+        http.mount(BASE_URL, DjangoClientAdapter())
+        yield http
 
 
 def _token(user: Any) -> str:
@@ -109,7 +151,31 @@ def _token(user: Any) -> str:
     return token_issue(user=user)[0]
 
 
-_CALLS: dict[str, int] = {}
+# status codes seen per operation and persona, written to var/gates/api-fuzz.txt
+_STATUSES: dict[str, dict[str, set[int]]] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fuzz_report() -> Iterator[None]:
+    yield
+    if not _STATUSES:
+        return
+    lines = []
+    never_ok = []
+    for label in sorted(_STATUSES):
+        by_persona = _STATUSES[label]
+        lines.append(
+            f"{label}: " + "; ".join(f"{p} {sorted(codes)}" for p, codes in sorted(by_persona.items()))
+        )
+        if not any(200 <= code < 300 for codes in by_persona.values() for code in codes):
+            never_ok.append(label)
+    lines += ["", "never answered 2xx (only refusals were exercised):", *(f"  {label}" for label in never_ok)]
+    (gates_dir() / "api-fuzz.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report(
+        f"API fuzzing: {len(_STATUSES)} operations × {len(FUZZ_PERSONAS)} personas "
+        f"({', '.join(FUZZ_PERSONAS)}), up to {MAX_EXAMPLES} generated requests each, fixed seed; "
+        f"{len(never_ok)} operations never answered 2xx — var/gates/api-fuzz.txt"
+    )
 
 
 @schema.parametrize()
@@ -125,11 +191,25 @@ _CALLS: dict[str, int] = {}
         HealthCheck.function_scoped_fixture,  # one test transaction for all the examples, on purpose
     ],
 )
-def test_api_operation(case: Any, personas: list[Any]) -> None:
-    for user in personas:
-        # a fresh bearer token per request: DELETE /auth/token revokes the one it is called with
-        case.call_and_validate(headers={"Authorization": f"Bearer {_token(user)}"}, checks=CHECKS)
-    _CALLS[case.operation.label] = _CALLS.get(case.operation.label, 0) + len(personas)
+def test_api_operation(case: Any, personas: list[Any], session: requests.Session) -> None:
+    user = persona_for(case, personas)
+    # a fresh bearer token per request: DELETE /auth/token revokes the one it is called with
+    response = case.call_and_validate(
+        base_url=BASE_URL,
+        session=session,
+        headers={"Authorization": f"Bearer {_token(user)}"},
+        checks=CHECKS,
+    )
+    _STATUSES.setdefault(case.operation.label, {}).setdefault(user.username, set()).add(response.status_code)
+
+
+def persona_for(case: Any, personas: list[Any]) -> Any:
+    """Each generated request goes out as one of the personas, chosen from the request itself: the same
+    request always as the same persona (Hypothesis replays a failure to shrink it), and the personas
+    share each operation's examples."""
+    body = None if isinstance(case.body, NotSet) else case.body
+    key = json.dumps([case.path_parameters, case.query, body], sort_keys=True, default=repr)
+    return personas[zlib.crc32(key.encode()) % len(personas)]
 
 
 def test_the_fuzzed_document_is_the_served_document(demo_district: None, db: None) -> None:
@@ -139,8 +219,27 @@ def test_the_fuzzed_document_is_the_served_document(demo_district: None, db: Non
     response = signed_in_client("commander").get("/api/v1/openapi.json")
     assert response.status_code == 200
     assert response.json() == openapi_document()
-    operations = sum(len(methods) for methods in openapi_document()["paths"].values())
-    report(
-        f"API fuzzing: {operations} operations × {len(FUZZ_PERSONAS)} personas "
-        f"({', '.join(FUZZ_PERSONAS)}), up to {MAX_EXAMPLES} generated requests each, fixed seed"
-    )
+
+
+def test_every_schema_name_in_the_document_is_one_schema(monkeypatch: pytest.MonkeyPatch) -> None:
+    """django-ninja files every schema under its class name and lets a later one replace an earlier one
+    with the same name (two modules' ``EventOut``): the document then describes the wrong body for one of
+    the operations. Each name must stand for one schema."""
+    from collections import defaultdict
+
+    from ninja.openapi.schema import OpenAPISchema
+
+    from pingan.config.api import api
+
+    seen: dict[str, set[str]] = defaultdict(set)
+    original = OpenAPISchema.add_schema_definitions
+
+    def recording(self: OpenAPISchema, definitions: dict[str, Any]) -> None:
+        for name, definition in definitions.items():
+            seen[name].add(json.dumps(definition, sort_keys=True, default=str))
+        original(self, definitions)
+
+    monkeypatch.setattr(OpenAPISchema, "add_schema_definitions", recording)
+    api.get_openapi_schema()
+    clashes = sorted(name for name, variants in seen.items() if len(variants) > 1)
+    assert not clashes, f"several schemas share these names (rename one of each): {clashes}"

@@ -11,7 +11,11 @@ tests/gates/discovery.py) and every persona, the whole list is fetched. Then:
    ``area_id``/``area_code``, or the node itself for the jurisdiction tree) or, when it names no area,
    always. Reference data (``pingan.core.reference.REFERENCE_OPERATIONS``) is exempt.
 2. **Every object A sees that B or D does not** answers 404 to B and D on every object operation of
-   the list (detail, update, delete, actions), and those requests change nothing in the database.
+   the list (detail, update, delete, actions; each with the simplest body its schema accepts, so that it
+   reaches the object lookup), and those requests change nothing in the database. Reads are tried on up
+   to ``MAX_READS`` such objects, writes and actions on up to ``MAX_WRITES`` (spread over the list). An
+   operation that refuses before looking the object up passes when its answer is exactly the one an id
+   that does not exist gets (nothing leaks); var/gates/matrix.txt lists those.
 3. **Lists and details agree**: every object in a persona's list opens (200) for that persona.
 4. **HTML pages** with one ``<int:...>`` parameter: the ids A sees (from the API list whose object
    parameter has the same name, and from the links on A's navigable pages) answer 404 to B and D — or
@@ -25,6 +29,7 @@ details to var/gates/matrix.txt.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -37,9 +42,12 @@ from django.test import Client
 from pingan.core.reference import REFERENCE_OPERATIONS
 from tests.gates.conftest import COMMUNITY_B, demo_user, gates_dir, report, signed_in_client
 from tests.gates.discovery import (
+    NO_BODY,
     ListOperation,
     Operation,
     PagePattern,
+    api_list_for_page,
+    body_for,
     list_operations,
     object_page_patterns,
     page_pattern_for,
@@ -53,7 +61,11 @@ DIRECTIONS = [(A, B), (B, A)]
 MISSING_ID = 2**31 - 7  # an id no demo row has
 PAGE_SIZE = 200
 MAX_ITEMS = 5000  # per list and persona
-MAX_CONSISTENCY = 40  # details opened per list and persona for check 3
+MAX_CONSISTENCY = 15  # details opened per list and persona for check 3
+# Objects requested per object operation and persona (spread over the list): every read on up to
+# MAX_READS of the other community's objects, every write or action on up to MAX_WRITES.
+MAX_READS = 40
+MAX_WRITES = 8
 
 # Bookkeeping a refused request may write (the audit trail records refusals; sessions and tokens
 # are touched by every request). Everything else must be byte-for-byte unchanged.
@@ -97,6 +109,30 @@ def changed_tables(before: dict[str, str], after: dict[str, str]) -> list[str]:
     return sorted(label for label in before.keys() | after.keys() if before.get(label) != after.get(label))
 
 
+# --- answers ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a response tells: its status and where it redirects (the requested id taken out)."""
+
+    status: int
+    location: str
+
+
+def answer(response: Any, object_id: Any) -> Answer:
+    location = response.get("Location", "") if response.status_code in (301, 302, 303, 307, 308) else ""
+    return Answer(response.status_code, location.replace(f"/{object_id}/", "/{id}/"))
+
+
+def spread(ids: list[Any], limit: int) -> list[Any]:
+    """Up to ``limit`` ids taken evenly across the list (first and last included)."""
+    if len(ids) <= limit:
+        return ids
+    step = (len(ids) - 1) / (limit - 1)
+    return [ids[round(i * step)] for i in range(limit)]
+
+
 # --- personas and their lists ----------------------------------------------------------------------
 
 
@@ -106,6 +142,9 @@ class Tally:
     requests: int = 0
     lines: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # object operations that answered the same refusal for other's objects as for a missing id (they
+    # refuse before looking the object up: nothing leaks, but the lookup itself was not exercised)
+    refused_before_lookup: set[str] = field(default_factory=set)
 
     def checked(self, operation: str, persona: str, requests: int = 1) -> None:
         self.pairs.add((operation, persona))
@@ -173,20 +212,22 @@ def is_own_object(entry: ListOperation, item: dict[str, Any], streets: set[str])
 
 
 def object_request(client: Client, op: Operation, object_id: Any) -> Any:
+    """The operation on one object, with the simplest body its schema accepts (so that the request gets
+    past input validation to the object lookup)."""
     url = op.url(**{op.path_params[0]: object_id})
-    if op.method == "GET":
-        return client.get(url)
-    # An empty JSON object: every update schema accepts it (all fields optional) and an action with a
-    # required body still has to find the object first; the answer must be 404 either way.
-    return client.generic(op.method, url, "{}", content_type="application/json")
+    body = body_for(op)
+    if body is NO_BODY:
+        return client.generic(op.method, url)
+    return client.generic(op.method, url, json.dumps(body), content_type="application/json")
 
 
 # --- the matrix ------------------------------------------------------------------------------------
 
 
 def check_api(clients: dict[str, Client], a: str, b: str, tally: Tally) -> dict[str, dict[str, set[Any]]]:
-    """Checks 1–3; returns the ids each persona sees per object parameter name (for the pages)."""
+    """Checks 1–3; returns the ids each persona sees per list operation (for the pages)."""
     seen: dict[str, dict[str, set[Any]]] = defaultdict(lambda: defaultdict(set))
+    others_hidden: dict[str, list[tuple[ListOperation, list[Any]]]] = {b: [], D: []}
     a_streets = street_codes(a)
     for entry in list_operations():
         label = entry.label
@@ -199,7 +240,7 @@ def check_api(clients: dict[str, Client], a: str, b: str, tally: Tally) -> dict[
                 tally.fail(f"{label} as {persona}: {status} (expected 200, or 404: a list not for the role)")
             lists[persona] = items
             if entry.object_param:
-                seen[entry.object_param][persona].update(item.get("id") for item in items)
+                seen[label][persona].update(item.get("id") for item in items)
         ids = {persona: {item.get("id") for item in items} for persona, items in lists.items()}
         own = [item for item in lists[a] if is_own_object(entry, item, a_streets)]
         tally.lines.append(
@@ -215,26 +256,10 @@ def check_api(clients: dict[str, Client], a: str, b: str, tally: Tally) -> dict[
             if leaked:
                 tally.fail(f"{label}: {b} (another street) lists objects of {a}'s street: ids {leaked[:20]}")
 
-        # 2. objects A sees and another persona does not: 404 everywhere, nothing changes
         for persona in (b, D):
             hidden = sorted({item.get("id") for item in lists[a]} - ids[persona], key=str)
-            if reference or not hidden:
-                continue
-            for op in entry.object_ops:
-                before = snapshot()
-                for object_id in hidden:
-                    response = object_request(clients[persona], op, object_id)
-                    if response.status_code != 404:
-                        tally.fail(
-                            f"{op.label} as {persona} on {a}'s object {object_id}: {response.status_code}, "
-                            f"expected 404"
-                        )
-                    elif response.json().get("error", {}).get("code") != "not_found":
-                        tally.fail(f"{op.label} as {persona}: 404 without the not_found error body")
-                changed = changed_tables(before, snapshot())
-                if changed:
-                    tally.fail(f"{op.label} as {persona} on {a}'s objects changed {', '.join(changed)}")
-                tally.checked(op.label, persona, requests=len(hidden))
+            if hidden and not reference:
+                others_hidden[persona].append((entry, hidden))
 
         # 3. what a persona lists, it can open
         detail = next((op for op in entry.object_ops if op.method == "GET" and op.path.endswith("}")), None)
@@ -250,7 +275,39 @@ def check_api(clients: dict[str, Client], a: str, b: str, tally: Tally) -> dict[
                     )
             if sample:
                 tally.checked(detail.label, persona, requests=len(sample))
+
+    # 2. objects A sees and another persona does not: 404 everywhere, nothing changes
+    for persona, batches in others_hidden.items():
+        before = snapshot()
+        for entry, hidden in batches:
+            check_object_operations(clients[persona], persona, a, entry, hidden, tally)
+        changed = changed_tables(before, snapshot())
+        if changed:
+            tally.fail(f"API requests of {persona} on {a}'s objects changed {', '.join(changed)}")
     return seen
+
+
+def check_object_operations(
+    client: Client, persona: str, a: str, entry: ListOperation, hidden: list[Any], tally: Tally
+) -> None:
+    for op in entry.object_ops:
+        sample = spread(hidden, MAX_READS if op.method == "GET" else MAX_WRITES)
+        missing: Answer | None = None  # the answer for an id that does not exist, when needed
+        for object_id in sample:
+            response = object_request(client, op, object_id)
+            if response.status_code == 404:
+                if response.json().get("error", {}).get("code") != "not_found":
+                    tally.fail(f"{op.label} as {persona}: 404 without the not_found error body")
+                continue
+            missing = missing or answer(object_request(client, op, MISSING_ID), MISSING_ID)
+            if answer(response, object_id) == missing and missing.status >= 400:
+                tally.refused_before_lookup.add(f"{op.label} as {persona}: {missing.status}")
+                continue
+            tally.fail(
+                f"{op.label} as {persona} on {a}'s object {object_id}: {response.status_code}, "
+                f"expected 404 (a missing id answers {missing.status})"
+            )
+        tally.checked(op.label, persona, requests=len(sample))
 
 
 _HREF = re.compile(r'href="(/[^"#?]*)')
@@ -277,37 +334,44 @@ def check_pages(
     clients: dict[str, Client], a: str, b: str, api_seen: dict[str, dict[str, set[Any]]], tally: Tally
 ) -> None:
     links = {persona: linked_objects(client, persona) for persona, client in clients.items()}
+    before = {persona: snapshot() for persona in (b, D)}
     for pattern in object_page_patterns():
+        listing = api_list_for_page(pattern)
+        from_api = api_seen.get(listing.label, {}) if listing else {}
 
-        def visible(persona: str, pattern: PagePattern = pattern) -> set[Any]:
-            return api_seen.get(pattern.param, {}).get(persona, set()) | links[persona].get(pattern, set())
+        def visible(persona: str, pattern: PagePattern = pattern, from_api: Any = from_api) -> set[Any]:
+            return from_api.get(persona, set()) | links[persona].get(pattern, set())
 
         a_ids = visible(a)
-        source = "API list" if pattern.param in api_seen else ("links" if a_ids else "")
+        source = f"{listing.label} and links" if listing else "links"
         tally.lines.append(
             f"page {pattern.route} ({pattern.name}): {a} sees {len(a_ids)} ids"
-            + (f" via {source}" if source else " — not exercised (no ids)")
+            + (f" via {source}" if a_ids else " — not exercised (no ids)")
         )
         for persona in (b, D):
             hidden = sorted(a_ids - visible(persona), key=str)
             if not hidden:
                 continue
             client = clients[persona]
-            refusal = {m: client.generic(m, pattern.url(MISSING_ID)).status_code for m in ("GET", "POST")}
-            before = snapshot()
-            for object_id in hidden:
-                for method in ("GET", "POST"):
-                    status = client.generic(method, pattern.url(object_id)).status_code
-                    if status != 404 and not (status == refusal[method] and status >= 400):
+            missing = {
+                m: answer(client.generic(m, pattern.url(MISSING_ID)), MISSING_ID) for m in ("GET", "POST")
+            }
+            for method, limit in (("GET", MAX_READS), ("POST", MAX_WRITES)):
+                sample = spread(hidden, limit)
+                for object_id in sample:
+                    got = answer(client.generic(method, pattern.url(object_id)), object_id)
+                    # 404, or exactly what a missing id gets (a page the role may not use at all: 403; a
+                    # POST-only action sending a GET back to the detail page: the same redirect)
+                    if got.status != 404 and got != missing[method]:
                         tally.fail(
-                            f"{method} /{pattern.route} as {persona} on {a}'s object {object_id}: {status}, "
-                            f"expected 404 (a missing id answers {refusal[method]})"
+                            f"{method} /{pattern.route} as {persona} on {a}'s object {object_id}: "
+                            f"{got.status}, expected 404 (a missing id answers {missing[method].status})"
                         )
-            changed = changed_tables(before, snapshot())
-            if changed:
-                tally.fail(f"/{pattern.route} as {persona} on {a}'s objects changed {', '.join(changed)}")
-            tally.checked(f"GET /{pattern.route}", persona, requests=len(hidden) + 1)
-            tally.checked(f"POST /{pattern.route}", persona, requests=len(hidden) + 1)
+                tally.checked(f"{method} /{pattern.route}", persona, requests=len(sample) + 1)
+    for persona, digest in before.items():
+        changed = changed_tables(digest, snapshot())
+        if changed:
+            tally.fail(f"page requests of {persona} on {a}'s objects changed {', '.join(changed)}")
 
 
 _TALLIES: dict[tuple[str, str], Tally] = {}
@@ -324,6 +388,9 @@ def write_report() -> None:
     lines = [summary]
     for (a, b), tally in _TALLIES.items():
         lines += ["", f"## objects of {a}, requested as {b} and {D}", *tally.lines]
+        if tally.refused_before_lookup:
+            lines += ["refused before the object lookup (same answer as for a missing id):"]
+            lines += [f"  {entry}" for entry in sorted(tally.refused_before_lookup)]
     lines += ["", "pairs:", *(f"  {op} × {persona}" for op, persona in sorted(pairs))]
     if problems:
         lines += ["", "problems:", *(f"  {problem}" for problem in problems)]

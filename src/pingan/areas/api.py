@@ -7,7 +7,14 @@ from ninja import Query, Router
 from ninja.pagination import paginate
 
 from pingan.areas import selectors, services
-from pingan.areas.schemas import AreaCreateIn, AreaDetailOut, AreaFilterIn, AreaOut, AreaUpdateIn, DepartmentOut
+from pingan.areas.schemas import (
+    AreaCreateIn,
+    AreaDetailOut,
+    AreaFilterIn,
+    AreaOut,
+    AreaUpdateIn,
+    DepartmentOut,
+)
 from pingan.core.api import ERROR_RESPONSES, Page
 
 router = Router(tags=["areas 辖区"])

@@ -33,11 +33,15 @@ class AreaCreateIn(Schema):
 
 
 class AreaUpdateIn(Schema):
-    name: str | None = Field(None, min_length=1, max_length=60)
+    """Fields left out stay as they are; ``null`` clears the optional ones. ``name`` and ``active`` cannot
+    be cleared, so they do not accept ``null`` (it used to reach the database as NOT NULL violation)."""
+
+    # left out = unchanged; the type refuses an explicit null
+    name: str = Field(None, min_length=1, max_length=60)  # type: ignore[assignment]
     boundary: dict[str, Any] | None = None
     population: StrictInt | None = Field(None, ge=0)
     households: StrictInt | None = Field(None, ge=0)
-    active: StrictBool | None = None
+    active: StrictBool = Field(None)  # type: ignore[assignment]
 
 
 class AreaFilterIn(Schema):

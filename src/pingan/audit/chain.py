@@ -18,6 +18,10 @@ back serialises to the same bytes on SQLite and on PostgreSQL (jsonb).
 A unique constraint on ``prev_hash`` makes a fork (two rows chaining onto one predecessor) impossible
 even if the lock were bypassed.
 
+``changes_json`` keeps the changes' canonical JSON text next to the ``jsonb`` column, so that on PostgreSQL
+``verify`` lets the server rebuild each row's signed text (``_server_canonical_sql``) and Python only computes
+the MAC; rows the server cannot rebuild identically are checked again the slow way.
+
 The first row chains onto ``GENESIS``. After a retention purge the first remaining row chains onto the
 last purged row; a purge record (action ``audit.purge``, itself a chained row) names that row's seq and
 hash, so ``verify`` can tell a purge from rows removed by an attacker.
@@ -271,6 +275,7 @@ def build_chain(
         row["seq"], row["prev_hash"] = seq, prev
         row["changes"] = normalise_json(row.get("changes") or {})
         row["changes_json"] = encode_changes(row["changes"])
+        row["source_ip"] = normalise_ip(row.get("source_ip"))
         row["row_hash"] = prev = mac(canonical([row[name] for name in CHAIN_FIELDS]))
         seq += 1
         yield row
@@ -295,7 +300,7 @@ def append_bulk(rows: Iterable[dict[str, Any]], *, using: str = "default", batch
                 with cursor.cursor.copy(copy_sql) as copy:
                     for row in chained:
                         values = [row[c] for c in columns]
-                        values[_CHANGES] = json.dumps(values[_CHANGES], ensure_ascii=False)
+                        values[_CHANGES] = row["changes_json"]  # the same JSON, as text for jsonb
                         copy.write_row(values)
                         written += 1
         else:
@@ -358,17 +363,21 @@ def _changed(seq: int, row_id: int | None) -> Problem:
     return Problem("changed", seq, row_id, f"第 {seq} 条的内容与其校验码不符（被修改或伪造）")
 
 
-def _scan(rows: Iterable[Sequence[Any]], mac: Callable[[bytes], str], stop_seq: int | None = None) -> _Scan:
+# Rows as the readers give them: (seq, prev_hash, id, row_hash, ...) and a check of the rest.
+_R_SEQ, _R_LINK, _R_ID, _R_HASH = 0, 1, 2, 3
+RowCheck = Callable[[Sequence[Any]], bool]
+
+
+def _scan(rows: Iterable[Sequence[Any]], check: RowCheck, stop_seq: int | None = None) -> _Scan:
     """Check seq continuity, links and MACs; stop at the first problem. Rows past ``stop_seq`` are read only
     to tell whether a row whose MAC failed was edited (the next row still chains onto it) or inserted (the
     next row skips it, chaining onto its predecessor)."""
     scan = _Scan()
-    n = len(CHAIN_FIELDS)
     prev_seq = 0
     prev_hash = ""
     suspect: tuple[int, int, str] | None = None  # (seq, id, link) of a row whose MAC failed
     for row in rows:
-        seq, link, row_id, stored = row[_SEQ], row[_PREV], row[n], row[n + 1]
+        seq, link, row_id, stored = row[_R_SEQ], row[_R_LINK], row[_R_ID], row[_R_HASH]
         if suspect is not None:
             s_seq, s_id, s_link = suspect
             if link == s_link and seq != s_seq:
@@ -404,15 +413,53 @@ def _scan(rows: Iterable[Sequence[Any]], mac: Callable[[bytes], str], stop_seq: 
                 f"第 {seq} 条没有接在前一条（第 {prev_seq} 条）之后：被插入，或其前的记录被删除后重新编号",
             )
             return scan
-        if mac(canonical(row[:n])) != stored:
-            suspect = (seq, row_id, link)
-        else:
+        if check(row):
             scan.checked += 1
+        else:
+            suspect = (seq, row_id, link)
         prev_seq, prev_hash = seq, stored
         scan.last_seq, scan.last_hash = seq, stored
     if suspect is not None:
         scan.problem = _changed(suspect[0], suspect[1])
     return scan
+
+
+def _orm_check(mac: Callable[[bytes], str]) -> RowCheck:
+    """Rows (seq, prev_hash, id, row_hash, changes_json, *CHAIN_FIELDS): the signed text of the changes must
+    say what the changes column says, and the MAC must match the canonical form."""
+
+    def check(row: Sequence[Any]) -> bool:
+        values = row[5:]
+        return row[4] == encode_changes(values[_CHANGES]) and mac(canonical(values)) == row[_R_HASH]
+
+    return check
+
+
+def _check_by_id(row_id: int, mac: Callable[[bytes], str], using: str) -> bool:
+    from pingan.audit.models import AuditEvent
+
+    row = (
+        AuditEvent.objects.using(using)
+        .filter(pk=row_id)
+        .values_list("seq", "prev_hash", "id", "row_hash", "changes_json", *CHAIN_FIELDS)
+        .first()
+    )
+    return row is not None and _orm_check(mac)(row)
+
+
+def _server_check(mac: Callable[[bytes], str], using: str) -> RowCheck:
+    """Rows (seq, prev_hash, id, row_hash, canonical text built by PostgreSQL, changes consistent): one MAC
+    per row and no parsing in Python. The server's text differs from Python's only for rare address forms
+    (IPv4-compatible IPv6, ``::a.b.c.d``); such a row is checked again from its columns."""
+
+    def check(row: Sequence[Any]) -> bool:
+        if not row[5]:
+            return False
+        if mac(VERSION + row[4].encode("utf-8")) == row[_R_HASH]:
+            return True
+        return _check_by_id(row[_R_ID], mac, using)
+
+    return check
 
 
 def _purge_anchor(first_seq: int, first_prev: str, using: str, mac: Callable[[bytes], str]) -> str | None:
@@ -498,8 +545,7 @@ def verify(
 
     scans = _parallel_scans(using, from_seq, chunk_size, workers) if workers > 1 else None
     if scans is None:
-        with contextlib.closing(_read_rows(using, from_seq, None, chunk_size)) as rows:
-            scans = [_scan(rows, mac)]
+        scans = [_scan_rows(using, from_seq, None, chunk_size, None)]
     else:
         result.workers = len(scans)
     scans = [scan for scan in scans if scan.first_seq is not None or scan.problem is not None]
@@ -567,8 +613,7 @@ def _scan_range(args: tuple[str, int, int, int]) -> _Scan:
     """A worker process: scan seq in [low, high] (and read past high only to judge a failed last row)."""
     using, low, high, chunk_size = args
     try:
-        with contextlib.closing(_read_rows(using, low, None, chunk_size)) as rows:
-            return _scan(rows, _mac_function(), stop_seq=high)
+        return _scan_rows(using, low, None, chunk_size, high)
     finally:
         connections.close_all()
 
@@ -600,31 +645,59 @@ def _parallel_scans(using: str, from_seq: int | None, chunk_size: int, workers: 
         return pool.map(_scan_range, ranges)
 
 
-def _read_rows(
-    using: str, from_seq: int | None, to_seq: int | None, chunk_size: int
-) -> Generator[Sequence[Any], None, None]:
-    """The chained columns, id and row_hash of every row in (seq, id) order, in batches.
+def _server_canonical_sql() -> str:
+    """SQL that builds, on PostgreSQL, the same text as ``_encode`` of the chained values: ``to_json`` of a
+    text escapes exactly as Python's JSON encoder (``ensure_ascii=False``) does, and the changes are spliced
+    in from ``changes_json``."""
+    special = {
+        "seq": "seq::text",
+        # digits and separators only: quoted without to_json
+        "occurred_at": "'\"' || to_char(occurred_at AT TIME ZONE 'UTC', "
+        '\'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"\') || \'"\'',
+        "actor_id": "coalesce(actor_id::text, 'null')",
+        "changes": "changes_json",
+        "source_ip": "coalesce(to_json(host(source_ip))::text, 'null')",
+    }
+    parts = [special.get(name, f"to_json({name})::text") for name in CHAIN_FIELDS]
+    return "'[' || " + " || ',' || ".join(parts) + " || ']'"
 
-    PostgreSQL: one server-side cursor in a read-only REPEATABLE READ snapshot (when not inside a
-    transaction already), with the time formatted and the JSON left as text by the server: no Python
-    datetime and no ORM per row. Elsewhere: the ORM's values_list iterator."""
+
+def _read_rows(
+    using: str, from_seq: int | None, to_seq: int | None, chunk_size: int, server: bool = True
+) -> tuple[Generator[Sequence[Any], None, None], RowCheck]:
+    """The rows in (seq, id) order, in batches, and the check for their layout.
+
+    PostgreSQL (``server``): one server-side cursor in a read-only REPEATABLE READ snapshot (when not inside a
+    transaction already); the server builds each row's canonical text and compares ``changes`` with
+    ``changes_json``, so Python computes one MAC per row. Elsewhere: the ORM's values_list iterator and the
+    canonical form computed in Python."""
+    connection = connections[using]
+    mac = _mac_function()
+    low = from_seq if from_seq is not None else -(2**62)
+    high = to_seq if to_seq is not None else 2**62
+    if connection.vendor == "postgresql" and server:
+        return _server_rows(using, low, high, chunk_size), _server_check(mac, using)
+    return _orm_rows(using, low, high, chunk_size), _orm_check(mac)
+
+
+def _orm_rows(using: str, low: int, high: int, chunk_size: int) -> Generator[Sequence[Any], None, None]:
+    from pingan.audit.models import AuditEvent
+
+    qs = AuditEvent.objects.using(using).filter(seq__gte=low, seq__lte=high).order_by("seq", "id")
+    yield from qs.values_list("seq", "prev_hash", "id", "row_hash", "changes_json", *CHAIN_FIELDS).iterator(
+        chunk_size=chunk_size
+    )
+
+
+def _server_rows(using: str, low: int, high: int, chunk_size: int) -> Generator[Sequence[Any], None, None]:
     from pingan.audit.models import AuditEvent
 
     connection = connections[using]
-    low = from_seq if from_seq is not None else -(2**62)
-    high = to_seq if to_seq is not None else 2**62
-    if connection.vendor != "postgresql":
-        qs = AuditEvent.objects.using(using).filter(seq__gte=low, seq__lte=high).order_by("seq", "id")
-        yield from qs.values_list(*CHAIN_FIELDS, "id", "row_hash").iterator(chunk_size=chunk_size)
-        return
-    expressions = {
-        "occurred_at": "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')",
-        "changes": "changes::text",
-        "source_ip": "host(source_ip)",
-    }
-    columns = ", ".join(expressions.get(name, name) for name in CHAIN_FIELDS)
     table = AuditEvent._meta.db_table
-    query = f"SELECT {columns}, id, row_hash FROM {table} WHERE seq BETWEEN %s AND %s ORDER BY seq, id"  # noqa: S608
+    query = (
+        f"SELECT seq, prev_hash, id, row_hash, {_server_canonical_sql()}, "  # noqa: S608 (constant names)
+        f"changes = changes_json::jsonb FROM {table} WHERE seq BETWEEN %s AND %s ORDER BY seq, id"
+    )
     outermost = not connection.in_atomic_block
     with transaction.atomic(using=using):
         connection.ensure_connection()
@@ -636,6 +709,22 @@ def _read_rows(
             cursor.execute(query, [low, high])
             while batch := cursor.fetchmany(chunk_size):
                 yield from batch
+
+
+def _scan_rows(using: str, low: int | None, high: int | None, chunk_size: int, stop_seq: int | None) -> _Scan:
+    """Scan with the server's help; if the server cannot read a row (``changes_json`` that is not JSON at all,
+    a tampered row), scan again the slow way, which names it."""
+    import psycopg
+    from django.db import DatabaseError
+
+    try:
+        rows, check = _read_rows(using, low, high, chunk_size)
+        with contextlib.closing(rows):
+            return _scan(rows, check, stop_seq)
+    except (DatabaseError, psycopg.Error):
+        rows, check = _read_rows(using, low, high, chunk_size, server=False)
+        with contextlib.closing(rows):
+            return _scan(rows, check, stop_seq)
 
 
 def _earliest_seq(using: str) -> int:

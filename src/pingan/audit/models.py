@@ -82,6 +82,7 @@ class AuditEvent(models.Model):
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,  # the screen filters by actor_username (audit_actor_seq)
         related_name="+",
     )
     actor_username = models.CharField(_("操作人"), max_length=150, blank=True)

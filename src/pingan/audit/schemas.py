@@ -8,7 +8,7 @@ from ninja import Field, Schema
 from pingan.core.api import IsoDate
 
 
-class EventFilterIn(Schema):
+class AuditEventFilterIn(Schema):
     user: str | None = Field(None, max_length=150, description="操作人用户名（精确）")
     action: str | None = Field(None, max_length=61, description="操作；以 . 或 * 结尾为前缀匹配")
     kind: Literal["write", "access", "auth", "export", "policy"] | None = None
@@ -21,7 +21,7 @@ class EventFilterIn(Schema):
     until: IsoDate | None = Field(None, description="截止日期（含，北京时间）")
 
 
-class EventOut(Schema):
+class AuditEventOut(Schema):
     id: int
     seq: int
     occurred_at: dt.datetime = Field(..., description="UTC 存储，以 +08:00 输出")

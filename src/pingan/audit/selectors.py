@@ -155,8 +155,9 @@ def change_rows(event: AuditEvent) -> list[dict[str, Any]]:
     in two columns, anything else as one value."""
     rows = []
     changes = event.changes if isinstance(event.changes, dict) else {"": event.changes}
+    diffs = event.kind in (Kind.WRITE, Kind.POLICY)  # access, auth and export events hold plain values
     for key, value in changes.items():
-        if isinstance(value, list) and len(value) == 2:
+        if diffs and isinstance(value, list) and len(value) == 2:
             rows.append({"field": key, "before": value[0], "after": value[1], "pair": True})
         else:
             rows.append({"field": key, "before": None, "after": value, "pair": False})

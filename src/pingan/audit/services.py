@@ -88,13 +88,16 @@ def audit_record(
     ``access.*`` → access, else write). Models with personal data should define ``audit_repr()``
     returning a masked label, so that the object column never shows a full name.
     """
+    kind = kind or infer_kind(action)
+    if kind not in Kind.values or outcome not in Outcome.values:
+        raise ValueError(f"unknown audit kind {kind!r} or outcome {outcome!r}")
     info = current_request_info.get()
     authenticated = bool(actor is not None and getattr(actor, "is_authenticated", False))
     username = actor_username or (actor.get_username() if authenticated else getattr(actor, "username", ""))
     if object_repr is None and obj is not None:
         object_repr = obj.audit_repr() if hasattr(obj, "audit_repr") else str(obj)
     event = AuditEvent(
-        kind=kind or infer_kind(action),
+        kind=kind,
         actor_id=actor.pk if authenticated else None,
         actor_username=_clip(username, 150),
         actor_role=_clip(getattr(actor, "role", "") if actor is not None else "", 30),

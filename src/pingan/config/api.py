@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from pingan.core.api import BearerAuth, SessionAuth, install_error_handlers, require_api_user
+from pingan.core.api import (
+    BearerAuth,
+    SessionAuth,
+    StrictQueryParser,
+    install_error_handlers,
+    require_api_user,
+)
 
 api = NinjaAPI(
     title="Pingan API",
@@ -15,6 +21,7 @@ api = NinjaAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
     docs_decorator=require_api_user,
+    parser=StrictQueryParser(),
 )
 install_error_handlers(api)
 
@@ -28,12 +35,16 @@ def _register_routers() -> None:
     from pingan.audit.api import router as audit_router
     from pingan.core.api_routes import router as core_router
     from pingan.core.sensitive_api import router as sensitive_router
+    from pingan.events.api import router as events_router
+    from pingan.people.api import router as people_router
 
     api.add_router("/auth", accounts_router)
     api.add_router("/", areas_router)
     api.add_router("/audit", audit_router)
     api.add_router("/", core_router)
     api.add_router("/", sensitive_router)
+    api.add_router("/", events_router)
+    api.add_router("/", people_router)
 
 
 _register_routers()

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "pingan.workdays",
     "pingan.notifications",
     "pingan.events",
+    "pingan.people",
 ]
 # Models that exist only for the test suite (tests/testapp), added when pytest loads these settings;
 # deployments and subprocesses never see them.

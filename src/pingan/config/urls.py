@@ -12,7 +12,7 @@ def _api_urls() -> tuple[list[Any], str, str]:
     """The API authenticates by itself (401 with the error body, never a login redirect)."""
     patterns, app_name, namespace = api.urls
     for pattern in patterns:
-        pattern.callback = json_method_not_allowed(pattern.callback)  # type: ignore[union-attr]
+        pattern.callback = json_method_not_allowed(pattern.callback)
         pattern.callback.login_required = False  # type: ignore[union-attr]
     return patterns, app_name, namespace
 
@@ -24,7 +24,10 @@ urlpatterns = [
     path("audit/", include("pingan.audit.urls")),
     path("calendar/", include("pingan.workdays.urls")),
     path("events/", include("pingan.events.urls")),
+    path("open311/v2/", include("pingan.events.urls_open311")),
+    path("follow/", include("pingan.events.urls_follow")),
     path("notifications/", include("pingan.notifications.urls")),
+    path("people/", include("pingan.people.urls")),
     path("api/v1/", _api_urls()),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("i18n/js/", login_not_required(JavaScriptCatalog.as_view()), name="javascript_catalog"),

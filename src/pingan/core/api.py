@@ -12,6 +12,7 @@ from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import PaginationBase
+from ninja.parser import Parser
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 from pydantic import BeforeValidator
@@ -51,6 +52,19 @@ def _iso_date_only(value: Any) -> Any:
 
 # A date parameter or field: ``since: IsoDate | None = None``.
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_only)]
+
+
+class StrictQueryParser(Parser):
+    """A query parameter the operation declares once, sent several times (``?kind=a&kind=b``), is refused
+    (422) instead of silently keeping the last value."""
+
+    def parse_querydict(self, data: Any, list_fields: list[str], request: HttpRequest) -> dict[str, Any]:
+        repeated = [key for key in data if key not in list_fields and len(data.getlist(key)) > 1]
+        if repeated:
+            raise NinjaValidationError(
+                [{"loc": ("query", key), "msg": "该参数只能出现一次", "type": "repeated"} for key in repeated]
+            )
+        return super().parse_querydict(data, list_fields, request)
 
 
 def json_method_not_allowed(view: Any) -> Any:
@@ -140,24 +154,30 @@ def error_response(api: NinjaAPI, request: HttpRequest, status: int, code: str, 
     )
 
 
+_LOCATIONS = ("body", "query", "path", "payload")  # not part of a field's name in the error details
+
+
 def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(NinjaValidationError)
     def _invalid_input(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-        details = [
-            {"field": ".".join(str(p) for p in e.get("loc", []) if p not in ("body", "query", "path", "payload")),
-             "message": e.get("msg", "")}
+        details: list[dict[str, Any]] = [
+            {
+                "field": ".".join(str(p) for p in e.get("loc", []) if p not in _LOCATIONS),
+                "message": e.get("msg", ""),
+            }
             for e in exc.errors
         ]
         return error_response(api, request, 422, "invalid_input", "请求参数不正确", details)
 
     @api.exception_handler(ValidationError)
     def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        details: list[dict[str, Any]]
         if hasattr(exc, "error_dict"):
             details = [{"field": f, "message": str(m)} for f, ms in exc.message_dict.items() for m in ms]
         else:
             details = [{"field": None, "message": str(m)} for m in exc.messages]
-        return error_response(api, request, 422, "invalid", details[0]["message"] if details else "数据不正确",
-                              details)
+        message = details[0]["message"] if details else "数据不正确"
+        return error_response(api, request, 422, "invalid", message, details)
 
     @api.exception_handler(Http404)
     def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
@@ -207,7 +227,7 @@ class Page(PaginationBase):
         offset = (page - 1) * page_size
         return {
             "items": list(queryset[offset : offset + page_size]),
-            "count": queryset.count() if hasattr(queryset, "count") and callable(queryset.count) else len(queryset),
+            "count": queryset.count() if callable(getattr(queryset, "count", None)) else len(queryset),
             "page": page,
             "page_size": page_size,
         }

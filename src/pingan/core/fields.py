@@ -62,13 +62,19 @@ _NON_DIGITS = re.compile(r"\D")
 
 def normalize_id_number(value: str) -> str:
     """ID numbers: full-width to half-width, no spaces, upper-case check character (x → X)."""
+    if value.isascii() and value.isalnum():
+        return value.upper()
     return _SPACES.sub("", unicodedata.normalize("NFKC", value)).upper()
 
 
 def normalize_phone(value: str) -> str:
     """Phone numbers: digits only, without the country code (+86 / 0086 / 86 before a mobile
     number). ``022-2345 6789`` → ``02223456789``; ``+86 138 1234 5678`` → ``13812345678``."""
-    digits = _NON_DIGITS.sub("", unicodedata.normalize("NFKC", value))
+    digits = (
+        value
+        if value.isdigit() and value.isascii()
+        else _NON_DIGITS.sub("", unicodedata.normalize("NFKC", value))
+    )
     if digits.startswith("0086"):
         digits = digits[4:]
     elif digits.startswith("86") and len(digits) == 13 and digits[2] == "1":
@@ -268,12 +274,12 @@ class BlindIndexField(models.CharField):
         )
         if unique_alone and getattr(self, "db_index", False):
             errors.append(
-                checks.Warning(
+                checks.Info(  # a wasted index, not an error: does not fail `check --fail-level WARNING`
                     f"{model.__name__}.{self.name} has a UniqueConstraint of its own and db_index=True: "
                     "two indexes on one column",
                     hint="pass db_index=False",
                     obj=self,
-                    id="core.W304",
+                    id="core.I304",
                 )
             )
         manager_qs = model._default_manager.get_queryset()

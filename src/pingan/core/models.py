@@ -66,3 +66,6 @@ class SensitiveData(models.Model):
         permissions = [("view_sealed", _("查阅封存记录"))]
         verbose_name = _("个人信息")
         verbose_name_plural = _("个人信息")
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)

@@ -27,7 +27,6 @@ from typing import Annotated, Any, TypeVar
 
 import rules
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Q
@@ -365,6 +364,12 @@ def may_reveal(user: Any, obj: models.Model, field: str | None = None) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.has_perm(spec.permission, obj))
 
 
+def dom_id(object_type: str, object_id: Any, field: str) -> str:
+    """The HTML id of one value's control (the same on the page and in the htmx answer)."""
+    safe = "".join(ch if ch.isalnum() else "-" for ch in f"{object_type}-{object_id}-{field}")
+    return f"pa-sv-{safe}"
+
+
 def field_label(model: type[models.Model] | models.Model, name: str) -> str:
     """The field's verbose name (for the reveal control and dialog)."""
     field = model._meta.get_field(name)
@@ -383,17 +388,10 @@ class RevealRateLimited(PermissionDenied):
 
 
 def _rate_limit(user: Any) -> None:
+    from pingan.core.ratelimit import hit
+
     limit, _sep, window = str(getattr(settings, "PINGAN_REVEAL_RATE", "60/600")).partition("/")
-    window_s = int(window or 600)
-    bucket = int(timezone.now().timestamp()) // window_s
-    key = f"pingan:reveal:{user.pk}:{bucket}"
-    cache.add(key, 0, timeout=window_s + 5)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=window_s + 5)
-        count = 1
-    if count > int(limit):
+    if hit("reveal", f"u{user.pk}", int(limit), int(window or 600)):
         raise RevealRateLimited(_("查看过于频繁，请稍后再试"))
 
 

@@ -11,12 +11,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from pingan.core.sensitive import RevealRateLimited, field_label, masked, sensitive_reveal, sensitive_spec
-
-
-def _dom_id(object_type: str, object_id: str, field: str) -> str:
-    safe = "".join(ch if ch.isalnum() else "-" for ch in f"{object_type}-{object_id}-{field}")
-    return f"pa-sv-{safe}"
+from pingan.core.sensitive import (
+    RevealRateLimited,
+    dom_id,
+    field_label,
+    masked,
+    sensitive_reveal,
+    sensitive_spec,
+)
 
 
 @never_cache
@@ -26,13 +28,13 @@ def reveal(request: HttpRequest) -> HttpResponse:
     object_id = request.POST.get("object_id", "")[:40]
     field = request.POST.get("field", "")[:60]
     reason = request.POST.get("reason", "")
-    dom_id = _dom_id(object_type, object_id, field)
+    html_id = dom_id(object_type, object_id, field)
     referer = request.headers.get("Referer", "")
     back_url = (
         referer if url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}) else "/"
     )
     context = {
-        "dom_id": dom_id,
+        "dom_id": html_id,
         "object_type": object_type,
         "object_id": object_id,
         "field": field,

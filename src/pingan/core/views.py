@@ -9,6 +9,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from pingan.core.middleware import FOCUS_SESSION_KEY
+from pingan.core.ratelimit import rate_limit
 from pingan.core.search import global_search
 from pingan.core.selectors import code_item_list, code_table_list, home_figures
 
@@ -34,6 +35,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@rate_limit("search", setting="PINGAN_SEARCH_RATE_PER_MINUTE", default=60)
 def search(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")[:50]
     hits = global_search(user=request.user, q=q) if q else []

@@ -487,3 +487,31 @@ class EventPhoto(models.Model):
 
     def __str__(self) -> str:
         return f"photo {self.pk} of event {self.event_id}"
+
+
+class Open311Client(models.Model):
+    """An application allowed to post citizens' reports through Open311 GeoReport v2 (``api_key``).
+    Only the SHA-256 of the key is stored; the key is shown once when it is created."""
+
+    name = models.CharField(_("名称"), max_length=60, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    key_prefix = models.CharField(_("密钥前缀"), max_length=8)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    created_by = models.CharField(_("创建人"), max_length=150, blank=True)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+
+    audit_public_fields = ("name", "key_prefix", "revoked_at")
+
+    class Meta:
+        verbose_name = _("Open311 接入密钥")
+        verbose_name_plural = _("Open311 接入密钥")
+        ordering = ["name"]
+        constraints = [models.CheckConstraint(condition=~Q(name=""), name="open311client_name_not_blank")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

@@ -14,18 +14,20 @@ from pingan.core.sensitive import Masked
 
 StatusName = Literal["reported", "accepted", "refused", "dispatched", "handling", "handled", "closed"]
 TierName = Literal["on_the_spot", "ordinary", "difficult"]
-SourceName = Literal["grid_worker", "citizen", "hotline", "patrol", "department", "school_inspection", "campaign"]
+SourceName = Literal[
+    "grid_worker", "citizen", "hotline", "patrol", "department", "school_inspection", "campaign"
+]
 UrgencyName = Literal["normal", "urgent", "critical"]
 Version = StrictInt | None
 
 
-class NodeOut(Schema):
+class EventNodeOut(Schema):
     id: int
     code: str
     name: str
 
 
-class DepartmentRefOut(Schema):
+class EventDepartmentOut(Schema):
     id: int
     name: str
 
@@ -41,10 +43,10 @@ class EventListOut(Schema):
     status_label: str
     source: str
     urgency: str
-    area: NodeOut
-    owner: NodeOut
-    assignee_department: DepartmentRefOut | None
-    assignee_area: NodeOut | None
+    area: EventNodeOut
+    owner: EventNodeOut
+    assignee_department: EventDepartmentOut | None
+    assignee_area: EventNodeOut | None
     reported_at: dt.datetime
     deadline: dt.datetime | None
     late: bool = Field(..., description="past the deadline while with the assignee")
@@ -65,7 +67,7 @@ class EventListOut(Schema):
         return bool(obj.is_late)
 
 
-class PhotoOut(Schema):
+class EventPhotoOut(Schema):
     id: int
     kind: str
     content_type: str
@@ -73,7 +75,7 @@ class PhotoOut(Schema):
     url: str
 
 
-class StepOut(Schema):
+class EventStepOut(Schema):
     id: int
     action: str
     action_label: str
@@ -83,7 +85,7 @@ class StepOut(Schema):
     to_status: str
     note: str
     data: dict[str, Any]
-    photos: list[PhotoOut]
+    photos: list[EventPhotoOut]
 
 
 class EventOut(EventListOut):
@@ -113,8 +115,8 @@ class EventOut(EventListOut):
     reopen_count: int
     rating: int | None
     rating_note: str
-    steps: list[StepOut]
-    photos: list[PhotoOut]
+    steps: list[EventStepOut]
+    photos: list[EventPhotoOut]
     actions: list[str] = Field(..., description="the actions the caller may take now")
 
 
@@ -133,7 +135,9 @@ class EventFilterIn(Schema):
 
 
 class EventCreateIn(Schema):
-    area_id: StrictInt = Field(..., ge=1, le=2**62)
+    """multipart/form-data with ``photos`` files."""
+
+    area_id: int = Field(..., ge=1, le=2**62)
     category: str = Field(..., min_length=1, max_length=40)
     title: str = Field(..., min_length=1, max_length=80)
     description: str = Field(..., min_length=1, max_length=2000)
@@ -146,53 +150,55 @@ class EventCreateIn(Schema):
     reporter_phone: str = Field("", max_length=20)
 
 
-class VersionIn(Schema):
-    version: Version = Field(None, ge=1, description="the version the caller saw; a newer one answers 409")
+class EventVersionIn(Schema):
+    version: Version = Field(
+        None, ge=1, le=2**31, description="the version the caller saw; a newer one answers 409"
+    )
 
 
-class NoteIn(VersionIn):
+class EventNoteIn(EventVersionIn):
     note: str = Field("", max_length=1000)
 
 
-class AcceptIn(NoteIn):
+class EventAcceptIn(EventNoteIn):
     tier: TierName | None = None
 
 
-class ReasonIn(VersionIn):
+class EventReasonIn(EventVersionIn):
     reason: str = Field(..., min_length=1, max_length=1000)
 
 
-class DispatchIn(NoteIn):
+class EventDispatchIn(EventNoteIn):
     department_id: StrictInt | None = Field(None, ge=1, le=2**62)
     area_id: StrictInt | None = Field(None, ge=1, le=2**62)
     tier: TierName | None = None
     working_days: StrictInt | None = Field(None, ge=0, le=60)
 
 
-class ExtensionRequestIn(VersionIn):
+class EventExtensionRequestIn(EventVersionIn):
     days: StrictInt = Field(..., ge=1, le=60)
     reason: str = Field(..., min_length=1, max_length=300)
 
 
-class ExtensionDecisionIn(NoteIn):
+class EventExtensionDecisionIn(EventNoteIn):
     approve: StrictBool
 
 
-class RateIn(VersionIn):
+class EventRateIn(EventVersionIn):
     rating: StrictInt = Field(..., ge=1, le=5)
     note: str = Field("", max_length=300)
 
 
-class ReportBackIn(Schema):
+class EventReportBackIn(Schema):
     """multipart/form-data with ``photos`` files."""
 
     note: str = Field(..., min_length=1, max_length=1000)
-    version: Version = Field(None, ge=1)
+    version: int | None = Field(None, ge=1, le=2**31)
 
 
-class VerifyIn(Schema):
+class EventVerifyIn(Schema):
     """multipart/form-data with ``photos`` files (required to pass unless the policy says otherwise)."""
 
     passed: bool
     note: str = Field("", max_length=1000)
-    version: Version = Field(None, ge=1)
+    version: int | None = Field(None, ge=1, le=2**31)

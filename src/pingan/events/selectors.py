@@ -14,8 +14,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 
 from pingan.accounts.roles import ADMIN_ROLES, Role
@@ -138,7 +139,7 @@ def triage_queue(*, user: Any) -> QuerySet[Event]:
     """Centre staff: events their centre is in charge of that wait for them (to accept, to dispatch, an
     extension to decide), then everything past its deadline in their scope."""
     scope = user_scope(user)
-    if scope.is_empty:
+    if scope.is_empty or getattr(user, "role", None) not in (Role.COMMANDER, Role.STREET_STAFF):
         return Event.objects.none()
     owned = Q() if scope.everything else Q(owner_id__in=sorted(scope.area_ids))
     waiting = Q(status__in=[Status.REPORTED, Status.ACCEPTED]) | Q(
@@ -214,3 +215,394 @@ def deadline_days(*, category: str, tier: str, policy: EventPolicy | None = None
 
 def category_rule_list() -> QuerySet[EventCategoryRule]:
     return EventCategoryRule.objects.select_related("default_department").order_by("category")
+
+
+# --- what the user may do now ------------------------------------------------------------------------
+
+# action → (permission, states it is possible in). Pages show these buttons; the API lists them.
+ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
+    "accept": ("events.accept_event", frozenset({Status.REPORTED})),
+    "refuse": ("events.accept_event", frozenset({Status.REPORTED})),
+    "dispatch": ("events.dispatch_event", frozenset({Status.ACCEPTED})),
+    "start": ("events.handle_event", frozenset({Status.DISPATCHED})),
+    "report_back": ("events.handle_event", frozenset(WORKING_STATUSES)),
+    "return": ("events.handle_event", frozenset(WORKING_STATUSES)),
+    "request_extension": ("events.handle_event", frozenset(WORKING_STATUSES)),
+    "decide_extension": ("events.decide_extension", frozenset(WORKING_STATUSES)),
+    "verify": ("events.verify_event", frozenset({Status.HANDLED})),
+    "rate": ("events.rate_event", frozenset({Status.CLOSED})),
+    "reopen": ("events.reopen_event", frozenset({Status.CLOSED})),
+    "escalate": ("events.escalate_event", frozenset(OPEN_STATUSES)),
+    "supervise": ("events.supervise_event", frozenset(OPEN_STATUSES)),
+}
+
+
+def available_actions(*, user: Any, event: Event) -> list[str]:
+    """The actions ``user`` may take on ``event`` now (the services enforce the same and more)."""
+    now = timezone.now()
+    policy: EventPolicy | None = None
+    found: list[str] = []
+    for name, (perm, states) in ACTIONS.items():
+        if event.status not in states or not user.has_perm(perm, event):
+            continue
+        if name == "request_extension" and (
+            event.extension_requested_days is not None
+            or (event.deadline is not None and event.deadline < now)
+        ):
+            continue
+        if name == "decide_extension" and event.extension_requested_days is None:
+            continue
+        if name == "rate" and event.rating is not None:
+            continue
+        if name == "reopen":
+            policy = policy or EventPolicy.current()
+            if event.closed_at is None or now - event.closed_at > dt.timedelta(days=policy.reopen_days):
+                continue
+        if name == "escalate" and event.owner.parent_id is None:
+            continue
+        found.append(name)
+    return found
+
+
+# --- figures (KPIs) ----------------------------------------------------------------------------------
+#
+# Defined once here; the KPI page, the home page, the API and any export read them from this function.
+# The population is the events the user may see that match the filters (the period filters the report
+# date). Definitions (docs/events.md):
+#   accepted            立案数     events accepted (refused and not yet accepted ones are not)
+#   closed              结案数     events in the closed state
+#   closure_rate        结案率     closed / accepted
+#   on_time_rate        按期结案率  closed with the final report-back before the deadline in force / closed
+#   rework_rate         返工率     failed verifications / verifications
+#   extension_rate      延期率     accepted events with at least one approved extension / accepted
+#   avg_handling_hours  平均办理时长 mean of (closed − accepted) over closed events, in hours
+#   avg_rating          满意度     mean rating (1–5) over rated events
+#   satisfaction_rate   满意率     rated 4 or 5 / rated
+
+GROUPS = ("area", "department", "category", "period")
+
+
+@dataclass
+class KpiRow:
+    key: Any
+    label: str
+    count: int = 0
+    accepted: int = 0
+    closed: int = 0
+    closed_on_time: int = 0
+    verifications: int = 0
+    failed_verifications: int = 0
+    extended: int = 0
+    open: int = 0
+    late: int = 0
+    rated: int = 0
+    satisfied: int = 0
+    avg_handling_seconds: float | None = None
+    avg_rating: float | None = None
+
+    @staticmethod
+    def _rate(part: int, whole: int) -> float | None:
+        return round(part / whole, 4) if whole else None
+
+    @property
+    def closure_rate(self) -> float | None:
+        return self._rate(self.closed, self.accepted)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self._rate(self.closed_on_time, self.closed)
+
+    @property
+    def rework_rate(self) -> float | None:
+        return self._rate(self.failed_verifications, self.verifications)
+
+    @property
+    def extension_rate(self) -> float | None:
+        return self._rate(self.extended, self.accepted)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return self._rate(self.satisfied, self.rated)
+
+    @property
+    def avg_handling_hours(self) -> float | None:
+        return None if self.avg_handling_seconds is None else round(self.avg_handling_seconds / 3600, 1)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "label": self.label,
+            "count": self.count,
+            "accepted": self.accepted,
+            "closed": self.closed,
+            "closed_on_time": self.closed_on_time,
+            "verifications": self.verifications,
+            "failed_verifications": self.failed_verifications,
+            "extended": self.extended,
+            "open": self.open,
+            "late": self.late,
+            "rated": self.rated,
+            "satisfied": self.satisfied,
+            "closure_rate": self.closure_rate,
+            "on_time_rate": self.on_time_rate,
+            "rework_rate": self.rework_rate,
+            "extension_rate": self.extension_rate,
+            "satisfaction_rate": self.satisfaction_rate,
+            "avg_handling_hours": self.avg_handling_hours,
+            "avg_rating": None if self.avg_rating is None else round(self.avg_rating, 2),
+        }
+
+
+@dataclass
+class KpiResult:
+    total: KpiRow
+    rows: list[KpiRow]
+    group_by: str | None
+
+
+def _kpi_aggregates() -> dict[str, Any]:
+    from django.db.models import Avg, Count, Sum
+    from django.db.models.functions import Coalesce
+
+    now = timezone.now()
+    return {
+        "count": Count("id"),
+        "accepted": Count("id", filter=Q(accepted_at__isnull=False)),
+        "closed": Count("id", filter=Q(status=Status.CLOSED)),
+        "closed_on_time": Count("id", filter=Q(status=Status.CLOSED, closed_on_time=True)),
+        "verifications": Coalesce(Sum("verification_count"), 0),
+        "failed_verifications": Coalesce(Sum("failed_verification_count"), 0),
+        "extended": Count("id", filter=Q(accepted_at__isnull=False, extension_count__gt=0)),
+        "open": Count("id", filter=Q(status__in=OPEN_STATUSES)),
+        "late": Count("id", filter=Q(status__in=WORKING_STATUSES, deadline__lt=now)),
+        "rated": Count("id", filter=Q(rating__isnull=False)),
+        "satisfied": Count("id", filter=Q(rating__gte=4)),
+        "avg_handling_seconds": Avg("handling_seconds", filter=Q(status=Status.CLOSED)),
+        "avg_rating": Avg("rating"),
+    }
+
+
+def _row(key: Any, label: str, values: dict[str, Any]) -> KpiRow:
+    row = KpiRow(key=key, label=label)
+    for name in (
+        "count",
+        "accepted",
+        "closed",
+        "closed_on_time",
+        "verifications",
+        "failed_verifications",
+        "extended",
+        "open",
+        "late",
+        "rated",
+        "satisfied",
+    ):
+        setattr(row, name, int(values.get(name) or 0))
+    for name in ("avg_handling_seconds", "avg_rating"):
+        value = values.get(name)
+        setattr(row, name, None if value is None else float(value))
+    return row
+
+
+def _area_group_length(user: Any, filters: EventFilter) -> int:
+    """Group by the level below the chosen node (the filter's area, else the user's single root)."""
+    root = ""
+    if filters.area_id:
+        root = Area.objects.filter(pk=filters.area_id).values_list("code", flat=True).first() or ""
+    else:
+        roots = user_scope(user).root_codes
+        if len(roots) == 1:
+            root = roots[0]
+        elif not roots:
+            root = Area.objects.filter(parent__isnull=True).values_list("code", flat=True).first() or ""
+    return {6: 9, 9: 12, 12: 15, 15: 15}.get(len(root), 9)
+
+
+def event_kpis(*, user: Any, filters: EventFilter | None = None, group_by: str | None = None) -> KpiResult:
+    """The figures of the events ``user`` sees matching ``filters``, in total and per group (``area``: the
+    level below the chosen node; ``department``: the department it is/was dispatched to; ``category``: the
+    top-level category; ``period``: the month it was reported). One aggregate query per call."""
+    from django.db.models.functions import Substr, TruncMonth
+
+    from pingan.areas.models import Department
+    from pingan.core.codes import code_label
+
+    filters = filters or EventFilter()
+    qs = event_list(user=user, filters=filters).order_by()
+    aggregates = _kpi_aggregates()
+    total = _row(None, "合计", qs.aggregate(**aggregates))
+    if group_by is None:
+        return KpiResult(total=total, rows=[], group_by=None)
+    if group_by not in GROUPS:
+        raise ValueError(f"group_by must be one of {GROUPS}")
+    grouped: Any
+    if group_by == "area":
+        length = _area_group_length(user, filters)
+        grouped = qs.annotate(k=Substr("area__code", 1, length)).values("k")
+    elif group_by == "department":
+        grouped = qs.annotate(k=F("assignee_department_id")).values("k")
+    elif group_by == "category":
+        grouped = qs.annotate(k=Substr("category", 1, 2)).values("k")
+    else:
+        grouped = qs.annotate(k=TruncMonth("reported_at", tzinfo=timezone.get_current_timezone())).values("k")
+    values: list[dict[str, Any]] = list(grouped.annotate(**aggregates).order_by("k"))
+    keys = [v["k"] for v in values]
+    names: dict[Any, str]
+    labels: dict[Any, str]
+    if group_by == "area":
+        names = dict(Area.objects.filter(code__in=[k for k in keys if k]).values_list("code", "name"))
+        labels = {k: names.get(k, k) for k in keys}
+    elif group_by == "department":
+        names = {
+            pk: name
+            for pk, name in Department.objects.filter(pk__in=[k for k in keys if k]).values_list("pk", "name")
+        }
+        labels = {k: names.get(k, "") if k else "未派遣部门" for k in keys}
+    elif group_by == "category":
+        labels = {k: code_label("event_category", k) for k in keys}
+    else:
+        labels = {k: k.strftime("%Y-%m") if hasattr(k, "strftime") else str(k or "") for k in keys}
+    rows = [_row(v["k"], str(labels.get(v["k"], v["k"])), v) for v in values]
+    return KpiResult(total=total, rows=rows, group_by=group_by)
+
+
+# --- screens -----------------------------------------------------------------------------------------
+
+
+def departments_serving(area: Area) -> QuerySet[Any]:
+    """Active departments that serve ``area`` (a department serving a node serves its subtree; one that
+    lists no served area serves where it sits)."""
+    from pingan.areas.models import Department
+
+    codes = [*area.ancestor_codes, area.code]
+    return (
+        Department.objects.filter(active=True)
+        .filter(Q(serves__code__in=codes) | Q(serves__isnull=True, area__code__in=codes))
+        .distinct()
+        .order_by("area__code", "name")
+    )
+
+
+def dispatch_options(*, user: Any, event: Event) -> dict[str, list[tuple[str, str]]]:
+    """Where the dispatcher may send ``event``: departments serving its grid (or, serving nothing listed,
+    sitting above it) and the community and grid it lies in, below the centre in charge."""
+    codes = [*event.area.ancestor_codes, event.area.code]
+    departments = departments_serving(event.area)
+    areas = Area.objects.filter(code__in=codes, level__in=["community", "grid"], active=True).order_by("code")
+    return {
+        "departments": [(f"d:{d.pk}", d.name) for d in departments],
+        "areas": [
+            (f"a:{a.pk}", f"{a.get_level_display()} {a.name}")
+            for a in areas
+            if a.code.startswith(event.owner.code) and a.code != event.owner.code
+        ],
+    }
+
+
+def grid_event_counts(*, user: Any, filters: EventFilter | None = None) -> dict[int, int]:
+    """Events per grid (map shading)."""
+    from django.db.models import Count
+
+    rows = event_list(user=user, filters=filters).order_by().values("area_id").annotate(n=Count("id"))
+    return {row["area_id"]: row["n"] for row in rows}
+
+
+def map_markers(
+    *,
+    user: Any,
+    filters: EventFilter | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    zoom: int = 13,
+    max_points: int = 300,
+) -> dict[str, Any]:
+    """Events with coordinates inside ``bbox`` (west, south, east, north): single points when few or close
+    in, otherwise buckets of a square grid whose cell halves with every zoom level (counted in SQL)."""
+    from decimal import Decimal
+
+    from django.db.models import Avg, Count, ExpressionWrapper, FloatField, Max, Value
+    from django.db.models.functions import Floor
+
+    qs = event_list(user=user, filters=filters).filter(latitude__isnull=False).order_by()
+    if bbox is not None:
+        west, south, east, north = bbox
+        qs = qs.filter(longitude__gte=west, longitude__lte=east, latitude__gte=south, latitude__lte=north)
+    total = qs.count()
+    if total <= max_points or zoom >= 17:
+        points = [
+            {
+                "lat": float(e.latitude or 0),
+                "lon": float(e.longitude or 0),
+                "number": e.number,
+                "title": e.title,
+                "status": e.status,
+                "status_label": str(e.get_status_display()),
+                "late": e.is_late,
+                "url": reverse("events:detail", args=[e.pk]),
+            }
+            for e in qs.select_related(None)
+            .only("id", "number", "title", "status", "latitude", "longitude", "deadline")
+            .order_by("-reported_at")[:max_points]
+        ]
+        return {"total": total, "points": points, "clusters": []}
+    cell = 0.02 / (2 ** max(0, min(zoom, 18) - 12))
+    buckets = (
+        qs.annotate(
+            cy=Floor(ExpressionWrapper(F("latitude") / Value(Decimal(str(cell))), output_field=FloatField())),
+            cx=Floor(
+                ExpressionWrapper(F("longitude") / Value(Decimal(str(cell))), output_field=FloatField())
+            ),
+        )
+        .values("cy", "cx")
+        .annotate(n=Count("id"), lat=Avg("latitude"), lon=Avg("longitude"), last=Max("reported_at"))
+        .order_by("-n")[:2000]
+    )
+    clusters = [{"lat": float(b["lat"]), "lon": float(b["lon"]), "count": b["n"]} for b in buckets]
+    return {"total": total, "points": [], "clusters": clusters}
+
+
+def event_figures(user: Any) -> list[Any]:
+    """Home page: open events, events late now, events closed this month (in the user's sight)."""
+    from django.db.models import Count
+    from django.utils.translation import gettext_lazy as _
+
+    from pingan.core.selectors import Figure
+
+    if not getattr(user, "is_authenticated", False) or user.role in ADMIN_ROLES:
+        return []
+    now = timezone.now()
+    month_start = timezone.localtime(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    counts = (
+        event_list(user=user)
+        .order_by()
+        .aggregate(
+            open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+            late=Count("id", filter=Q(status__in=WORKING_STATUSES, deadline__lt=now)),
+            closed=Count("id", filter=Q(status=Status.CLOSED, closed_at__gte=month_start)),
+        )
+    )
+    url = reverse("events:list")
+    return [
+        Figure(_("在办事件"), counts["open"], url=f"{url}?open=1"),
+        Figure(_("超期事件"), counts["late"], url=f"{url}?late=1"),
+        Figure(_("本月结案"), counts["closed"], url=f"{url}?status=closed"),
+    ]
+
+
+def event_search(user: Any, q: str, limit: int) -> list[Any]:
+    """Global search: an event number (whole or its start) or words of the title."""
+    from pingan.core.search import SearchHit
+
+    text = q.strip()[:50]
+    if not text or event_visible_q(user) == NOTHING:
+        return []
+    qs = event_list(user=user)
+    qs = qs.filter(number__startswith=text) if text.isdigit() else qs.filter(title__icontains=text)
+    return [
+        SearchHit(
+            kind="事件",
+            title=f"{e.number} {e.title}",
+            detail=f"{e.get_status_display()} · {e.area.name}",
+            url=reverse("events:detail", args=[e.pk]),
+        )
+        for e in qs[:limit]
+    ]

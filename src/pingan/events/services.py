@@ -24,7 +24,7 @@ from typing import Any, ParamSpec, TypeVar
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -55,7 +55,7 @@ from pingan.events.models import (
     Urgency,
 )
 from pingan.events.rules import AREA_HANDLER_ROLES, CENTRE_ROLES
-from pingan.events.selectors import category_tier, deadline_days, event_list
+from pingan.events.selectors import category_tier, deadline_days, departments_serving, event_list
 from pingan.notifications.services import notify
 from pingan.workdays.selectors import end_of_working_day
 
@@ -180,7 +180,9 @@ def _user_or_none(actor: Any) -> User | None:
 
 
 def _actor_name(actor: Any) -> str:
-    return str(actor) if isinstance(actor, User) else _("系统")
+    if isinstance(actor, User):
+        return str(actor)
+    return str(getattr(actor, "display_name", "") or _("系统"))
 
 
 def _clean_note(
@@ -414,8 +416,9 @@ def event_report(
         raise ValidationError({"area": _("请选择网格")})
     _require(actor, "events.report_event", area)
     errors: dict[str, str] = {}
-    if area.level != Level.GRID:
-        errors["area"] = _("事件须落到网格")
+    source = source or _default_source(actor)
+    if area.level != Level.GRID and source != Source.CITIZEN:
+        errors["area"] = _("事件须落到网格")  # a citizen may not know the grid: the centre places it
     try:
         category = code_resolve("event_category", category)
     except UnknownCode:
@@ -433,7 +436,6 @@ def event_report(
         errors["description"] = _("请描述事件情况")
     elif len(description) > 2000:
         errors["description"] = _("事件描述不能超过 2000 个字")
-    source = source or _default_source(actor)
     if source not in Source.values:
         errors["source"] = _("来源不正确")
     if urgency not in Urgency.values:
@@ -560,14 +562,7 @@ def _dispatch_target(
     if (department_id is None) == (area_id is None):
         raise ValidationError({"department": _("请选择一个处置部门，或一个下级辖区")})
     if department_id is not None:
-        codes = [*event.area.ancestor_codes, event.area.code]
-        department = (
-            Department.objects.filter(pk=department_id, active=True)
-            # the areas it serves; a department serving no area listed serves where it sits
-            .filter(Q(serves__code__in=codes) | Q(serves__isnull=True, area__code__in=codes))
-            .distinct()
-            .first()
-        )
+        department = departments_serving(event.area).filter(pk=department_id).first()
         if department is None:
             raise ValidationError({"department": _("该部门不负责事件所在辖区")})
         return department, None
@@ -1187,3 +1182,168 @@ def seed_category_rules(**kwargs: Any) -> int:
     EventCategoryRule.objects.bulk_create(rows, ignore_conflicts=True)
     EventPolicy.current()
     return len(rows)
+
+
+# --- Open311 GeoReport v2 (events/open311.py) ------------------------------------------------------------
+
+
+class Open311Actor:
+    """A citizens' application posting through Open311 with its api_key: it may report, nothing else.
+    Audited as ``open311:<client name>``."""
+
+    role = "open311"
+    pk = None
+    is_active = True
+    is_authenticated = False
+    is_admin_role = False
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.username = f"open311:{client.name}"[:150]
+        self.display_name = f"Open311：{client.name}"
+
+    def has_perm(self, perm: str, obj: Any = None) -> bool:
+        return perm == "events.report_event"
+
+    def get_username(self) -> str:
+        return self.username
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+def open311_client_for_key(key: str) -> Any:
+    """The active client holding ``key`` (None for a missing, unknown or revoked key)."""
+    from pingan.accounts.models import hash_token
+    from pingan.events.models import Open311Client
+
+    if not key or len(key) > 200:
+        return None
+    return Open311Client.objects.filter(key_hash=hash_token(key), revoked_at__isnull=True).first()
+
+
+@transaction.atomic
+def open311_key_create(*, actor: Any, name: str) -> tuple[Any, str]:
+    """A new client and its key (returned once; only its hash is stored)."""
+    import secrets
+
+    from pingan.accounts.models import hash_token
+    from pingan.events.models import Open311Client
+
+    if not actor.has_perm("events.manage_open311_keys"):
+        raise PermissionDenied
+    name = normalize_text(str(name or ""))
+    if not name or len(name) > 60 or contains_markup(name):
+        raise ValidationError({"name": _("名称不能为空，不超过 60 个字，且不能含有 < > 等标记字符")})
+    if Open311Client.objects.filter(name=name).exists():
+        raise ValidationError({"name": _("名称“%(n)s”已被使用") % {"n": name}})
+    key = "o311_" + secrets.token_urlsafe(32)
+    client = Open311Client.objects.create(
+        name=name,
+        key_hash=hash_token(key),
+        key_prefix=key[:8],
+        created_by=getattr(actor, "username", "")[:150],
+    )
+    audit_record(actor=actor, action="open311.key_create", obj=client, changes={"name": name})
+    return client, key
+
+
+@transaction.atomic
+def open311_key_revoke(*, actor: Any, client_id: int) -> Any:
+    from pingan.events.models import Open311Client
+
+    if not actor.has_perm("events.manage_open311_keys"):
+        raise PermissionDenied
+    client = Open311Client.objects.select_for_update().get(pk=client_id)
+    if client.revoked_at is None:
+        client.revoked_at = timezone.now()
+        client.save(update_fields=["revoked_at"])
+        audit_record(actor=actor, action="open311.key_revoke", obj=client, changes={"revoked": True})
+    return client
+
+
+def open311_public_categories() -> list[str]:
+    """The categories citizens may report (``EventCategoryRule.public``, inherited like the tier): leaves,
+    and top-level categories without children."""
+    from pingan.core.codes import code_table
+    from pingan.events.selectors import category_rule
+
+    items = list(code_table("event_category"))
+    parents = {c.parent for c in items if c.parent}
+    found = []
+    for item in items:
+        if item.code in parents:
+            continue
+        rule = category_rule(item.code)
+        if rule is None or rule.public:
+            found.append(item.code)
+    return found
+
+
+@_cleans_files
+@transaction.atomic
+def event_report_open311(
+    *,
+    client: Any,
+    service_code: str,
+    latitude: Any = None,
+    longitude: Any = None,
+    address_string: str = "",
+    description: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    phone: str = "",
+    media_url: str = "",
+    attributes: dict[str, str] | None = None,
+) -> Event:
+    """A citizen's report from an Open311 application: it enters the loop as source "citizen". With
+    coordinates it lands in the grid containing them; with an address only, at the district's centre,
+    which places it (no geocoding: nothing leaves the intranet)."""
+    from pingan.core.codes import code_label
+    from pingan.events.geo import locate_grid
+
+    if service_code not in open311_public_categories():
+        raise ValidationError({"service_code": _("service_code not found")})
+    area = None
+    if latitude not in (None, "") or longitude not in (None, ""):
+        lat = _clean_coordinate(latitude, -90, 90, "lat")
+        lon = _clean_coordinate(longitude, -180, 180, "long")
+        if lat is None or lon is None:
+            raise ValidationError({"lat": _("lat and long must be given together")})
+        area = locate_grid(float(lat), float(lon))
+        if area is None:
+            raise ValidationError({"lat": _("the location is outside the jurisdiction")})
+    elif not normalize_text(address_string or ""):
+        raise ValidationError({"lat": _("a location is required: lat and long, or address_string")})
+    if area is None:
+        area = Area.objects.filter(parent__isnull=True, active=True).order_by("code").first()
+        if area is None:
+            raise ValidationError({"lat": _("no jurisdiction is configured")})
+    media_url = normalize_text(media_url or "")
+    if media_url and (len(media_url) > 500 or not re.match(r"^https?://", media_url)):
+        raise ValidationError({"media_url": _("media_url must be an http(s) URL")})
+    label = code_label("event_category", service_code)
+    text = normalize_text(description or "")[:2000]
+    event = event_report(
+        actor=Open311Actor(client),
+        area_id=area.pk,
+        category=service_code,
+        source=Source.CITIZEN,
+        title=(f"{label}：{text[:40]}" if text else label)[:80],
+        description=text if len(text) >= 2 else label,
+        address=normalize_text(address_string or "")[:200],
+        latitude=latitude if latitude not in (None, "") else None,
+        longitude=longitude if longitude not in (None, "") else None,
+        reporter_name=normalize_text(f"{last_name or ''}{first_name or ''}")[:40],
+        reporter_phone=phone or "",
+    )
+    extra: dict[str, Any] = {"client": client.name}
+    if media_url:
+        extra["media_url"] = media_url  # recorded, never fetched
+    if attributes:
+        extra["attributes"] = {str(k)[:40]: str(v)[:200] for k, v in list(attributes.items())[:20]}
+    step = event.steps.get(action=StepAction.REPORT)
+    step.data = {**step.data, **extra}
+    step.save(update_fields=["data"])
+    type(client).objects.filter(pk=client.pk).update(last_used_at=timezone.now())
+    return event

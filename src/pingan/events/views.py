@@ -1,15 +1,568 @@
+"""Event screens: the phone report form, my tasks, the centre's triage queue, the department queue, the event
+page with its timeline and action forms (htmx), the list, the map and the figures. Every read is a selector,
+every write a service — the same ones the API calls."""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import datetime as dt
+from typing import Any
 
-from pingan.events import selectors
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from pingan.accounts.rules import may_write_business
+from pingan.core.codes import code_label, code_table
+from pingan.core.forms import apply_errors
+from pingan.events import selectors, services
+from pingan.events.forms import ActionForm, CategoryRuleForm, PolicyForm, ReportForm
+from pingan.events.models import Event, EventCategoryRule, EventPolicy, Source, Status, Tier
+from pingan.events.rules import CENTRE_ROLES
+
+PAGE_SIZE = 30
+
+
+def _require(request: HttpRequest, perm: str, obj: Any = None) -> None:
+    if not request.user.has_perm(perm, obj):
+        raise PermissionDenied
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 19 else None
+
+
+def _date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _filters(request: HttpRequest) -> selectors.EventFilter:
+    get = request.GET
+    statuses = [s for s in get.getlist("status") if s in Status.values]
+    late = get.get("late")
+    return selectors.EventFilter(
+        status=statuses,
+        category=get.get("category") if (get.get("category") or "").isdigit() else None,
+        source=get.get("source") if get.get("source") in Source.values else None,
+        tier=get.get("tier") if get.get("tier") in Tier.values else None,
+        area_id=_int(get.get("area")),
+        department_id=_int(get.get("department")),
+        overdue=True if late == "1" else None,
+        q=(get.get("q") or "").strip()[:50] or None,
+        reported_from=_date(get.get("from")),
+        reported_to=_date(get.get("to")),
+        open_only=get.get("open") == "1",
+    )
+
+
+def _decorate(events: Any) -> list[Event]:
+    items = list(events)
+    for event in items:
+        event.category_label = code_label("event_category", event.category)
+    return items
+
+
+def _filter_context(request: HttpRequest) -> dict[str, Any]:
+    from pingan.areas.selectors import area_choices
+
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {
+        "statuses": Status.choices,
+        "categories": [c for c in code_table("event_category") if not c.parent],
+        "areas": area_choices(user=request.user, level="street")
+        + area_choices(user=request.user, level="community"),
+        "query": query.urlencode(),
+        "selected_status": request.GET.getlist("status"),
+    }
+
+
+# --- lists -------------------------------------------------------------------------------------------
 
 
 def event_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "events/event_list.html", {"events": selectors.event_list(user=request.user)[:50]})
+    _require(request, "events.view_events")
+    qs = selectors.event_list(user=request.user, filters=_filters(request))
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "events/event_list.html",
+        {
+            "page": page,
+            "events": _decorate(page.object_list),
+            **_filter_context(request),
+            "can_report": may_write_business(request.user),
+        },
+    )
+
+
+def my_tasks(request: HttpRequest) -> HttpResponse:
+    _require(request, "events.view_events")
+    events = _decorate(selectors.my_tasks(user=request.user)[:100])
+    return render(
+        request,
+        "events/my_tasks.html",
+        {
+            "events": events,
+            "can_report": may_write_business(request.user),
+        },
+    )
+
+
+def triage(request: HttpRequest) -> HttpResponse:
+    """The centre's queue: what waits to be accepted or dispatched, extensions to decide, what is late."""
+    _require(request, "events.view_events")
+    if getattr(request.user, "role", None) not in CENTRE_ROLES:
+        raise PermissionDenied
+    now = timezone.now()
+    items = _decorate(selectors.triage_queue(user=request.user).order_by("reported_at")[:500])
+    groups = {
+        "reported": [e for e in items if e.status == Status.REPORTED],
+        "accepted": [e for e in items if e.status == Status.ACCEPTED],
+        "extension": [e for e in items if e.extension_requested_days is not None],
+        "late": [
+            e
+            for e in items
+            if e.deadline and e.deadline < now and e.status in (Status.DISPATCHED, Status.HANDLING)
+        ],
+    }
+    return render(request, "events/triage.html", {"groups": groups, "total": len(items)})
+
+
+def department_queue(request: HttpRequest) -> HttpResponse:
+    _require(request, "events.view_events")
+    events = _decorate(selectors.department_queue(user=request.user)[:300])
+    return render(request, "events/department_queue.html", {"events": events, "now": timezone.now()})
+
+
+# --- report ------------------------------------------------------------------------------------------
+
+
+def report(request: HttpRequest) -> HttpResponse:
+    """The phone-width report form: grid, category, a few words, camera photos, GPS."""
+    from pingan.areas.selectors import area_choices
+
+    if not may_write_business(request.user):
+        raise PermissionDenied
+    grids = area_choices(user=request.user, level="grid")
+    show_contact = request.user.role != "grid_worker"  # type: ignore[union-attr]
+    form = ReportForm(request.POST or None, request.FILES or None, grids=grids, show_contact=show_contact)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            event = services.event_report(
+                actor=request.user,
+                area_id=data["area"],
+                category=data["category"],
+                title=data["title"],
+                description=data["description"],
+                urgency=data["urgency"],
+                address=data["address"],
+                latitude=data["latitude"],
+                longitude=data["longitude"],
+                source=data.get("source") or None,
+                reporter_name=data.get("reporter_name", ""),
+                reporter_phone=data.get("reporter_phone", ""),
+                photos=data["photos"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        except PermissionDenied:
+            form.add_error("area", _("只能在自己负责的网格上报"))
+        else:
+            messages.success(request, _("已上报，事件编号 %(n)s") % {"n": event.number})
+            return redirect("events:detail", event_id=event.pk)
+    return render(request, "events/report.html", {"form": form})
+
+
+# --- the event page ----------------------------------------------------------------------------------
+
+
+def _event_context(request: HttpRequest, event: Event, **extra: Any) -> dict[str, Any]:
+    actions = selectors.available_actions(user=request.user, event=event)
+    steps = list(selectors.event_steps(event=event))
+    context = {
+        "event": event,
+        "steps": steps,
+        "photos": [p for s in steps for p in s.photos.all()],
+        "actions": actions,
+        "category_label": code_label("event_category", event.category),
+        "form": extra.pop("form", None) or ActionForm(initial={"version": event.version}),
+        "open_action": extra.pop("open_action", ""),
+        "dispatch": selectors.dispatch_options(user=request.user, event=event)
+        if "dispatch" in actions
+        else None,
+        "tiers": Tier.choices,
+        "policy": EventPolicy.current(),
+        "is_handler": request.user.role == "department_handler",  # type: ignore[union-attr]
+    }
+    context.update(extra)
+    return context
 
 
 def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
     event = selectors.event_get(user=request.user, event_id=event_id)
-    return render(request, "events/event_detail.html", {"event": event})
+    return render(request, "events/event_detail.html", _event_context(request, event))
+
+
+def _run_action(request: HttpRequest, event: Event, action: str, form: ActionForm) -> Event:
+    data = form.cleaned_data
+    common = {"actor": request.user, "event_id": event.pk, "expected_version": data["version"]}
+    if action == "accept":
+        return services.event_accept(**common, tier=data["tier"] or None, note=data["note"])
+    if action == "refuse":
+        return services.event_refuse(**common, reason=data["reason"])
+    if action == "dispatch":
+        target = data["target"] or ""
+        kind, _sep, pk = target.partition(":")
+        if kind not in ("d", "a") or not pk.isdigit():
+            raise ValidationError({"target": _("请选择派遣对象")})
+        return services.event_dispatch(
+            **common,
+            department_id=int(pk) if kind == "d" else None,
+            area_id=int(pk) if kind == "a" else None,
+            tier=data["tier"] or None,
+            working_days=data["working_days"],
+            note=data["note"],
+        )
+    if action == "start":
+        return services.event_start(**common, note=data["note"])
+    if action == "report_back":
+        return services.event_report_back(**common, note=data["note"], photos=data["photos"])
+    if action == "return":
+        return services.event_return(**common, reason=data["reason"])
+    if action == "request_extension":
+        if not data["days"]:
+            raise ValidationError({"days": _("请填写延期天数")})
+        return services.event_request_extension(**common, days=data["days"], reason=data["reason"])
+    if action == "decide_extension":
+        return services.event_decide_extension(**common, approve=bool(data["approve"]), note=data["note"])
+    if action == "verify":
+        if data["passed"] in (None, ""):
+            raise ValidationError({"passed": _("请选择核查结果")})
+        return services.event_verify(
+            **common, passed=bool(data["passed"]), note=data["note"], photos=data["photos"]
+        )
+    if action == "rate":
+        if not data["rating"]:
+            raise ValidationError({"rating": _("请选择满意度")})
+        return services.event_rate(**common, rating=data["rating"], note=data["note"])
+    if action == "reopen":
+        return services.event_reopen(**common, reason=data["reason"])
+    if action == "escalate":
+        return services.event_escalate(**common, reason=data["reason"])
+    if action == "supervise":
+        return services.event_supervise(**common, note=data["note"])
+    raise Http404
+
+
+ACTION_DONE = {
+    "accept": gettext_lazy("已立案"),
+    "refuse": gettext_lazy("已不予立案"),
+    "dispatch": gettext_lazy("已派遣"),
+    "start": gettext_lazy("已签收"),
+    "report_back": gettext_lazy("已反馈，等待核查"),
+    "return": gettext_lazy("已退件"),
+    "request_extension": gettext_lazy("已提交延期申请"),
+    "decide_extension": gettext_lazy("已审批延期申请"),
+    "verify": gettext_lazy("已核查"),
+    "rate": gettext_lazy("感谢评价"),
+    "reopen": gettext_lazy("已重新处置"),
+    "escalate": gettext_lazy("已提交上级"),
+    "supervise": gettext_lazy("已督办"),
+}
+
+
+@require_POST
+def event_action(request: HttpRequest, event_id: int, action: str) -> HttpResponse:
+    """POST an action from the event page. htmx swaps the event panel; without JavaScript it redirects."""
+    event = selectors.event_get(user=request.user, event_id=event_id)
+    if action not in selectors.ACTIONS:
+        raise Http404
+    form = ActionForm(request.POST, request.FILES)
+    template = "events/_event.html" if request.htmx else "events/event_detail.html"  # type: ignore[attr-defined]
+    if not form.is_valid():
+        return render(request, template, _event_context(request, event, form=form, open_action=action))
+    try:
+        _run_action(request, event, action, form)
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        return render(request, template, _event_context(request, event, form=form, open_action=action))
+    except services.EventConflict as exc:
+        fresh = selectors.event_get(user=request.user, event_id=event_id)
+        status = 200 if request.htmx else 409  # type: ignore[attr-defined]
+        return render(request, template, _event_context(request, fresh, conflict=exc.message), status=status)
+    done = str(ACTION_DONE.get(action, _("已保存")))
+    if not request.htmx:  # type: ignore[attr-defined]
+        messages.success(request, done)
+    try:
+        fresh = selectors.event_get(user=request.user, event_id=event_id)
+    except Http404:  # e.g. a department returned it: it is no longer theirs
+        handler = getattr(request.user, "role", None) == "department_handler"
+        target = reverse("events:department_queue" if handler else "events:list")
+        if request.htmx:  # type: ignore[attr-defined]
+            messages.success(request, done)
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = target
+            return response
+        return redirect(target)
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "events/_event.html", _event_context(request, fresh, done=done))
+    return redirect("events:detail", event_id=event_id)
+
+
+@require_GET
+def event_photo(request: HttpRequest, event_id: int, photo_id: int) -> FileResponse:
+    """A photo, only for users who may see the event (never a public media URL)."""
+    photo = selectors.event_photo_get(user=request.user, event_id=event_id, photo_id=photo_id)
+    response = FileResponse(photo.file.open("rb"), content_type=photo.content_type)
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Content-Disposition"] = "inline"
+    return response
+
+
+# --- figures, map ------------------------------------------------------------------------------------
+
+
+def kpis(request: HttpRequest) -> HttpResponse:
+    _require(request, "events.view_events")
+    group_by = request.GET.get("group", "area")
+    if group_by not in selectors.GROUPS:
+        group_by = "area"
+    filters = _filters(request)
+    if not request.GET.get("from") and not request.GET.get("to"):
+        today = timezone.localdate()
+        filters.reported_from = today.replace(day=1) - dt.timedelta(days=150)
+        filters.reported_from = filters.reported_from.replace(day=1)
+    result = selectors.event_kpis(user=request.user, filters=filters, group_by=group_by)
+    if request.GET.get("format") == "xlsx":
+        return _kpi_xlsx(result, filters)
+    chart = {
+        "animation": False,
+        "tooltip": {"trigger": "axis"},
+        "legend": {"data": [_("结案率"), _("按期结案率"), _("返工率")]},
+        "grid": {"left": 48, "right": 16, "bottom": 70, "top": 36},
+        "xAxis": {"type": "category", "data": [r.label for r in result.rows], "axisLabel": {"rotate": 30}},
+        "yAxis": {"type": "value", "max": 100, "axisLabel": {"formatter": "{value}%"}},
+        "series": [
+            {
+                "name": name,
+                "type": "bar",
+                "data": [round((getattr(r, attr) or 0) * 100, 1) for r in result.rows],
+            }
+            for name, attr in (
+                (_("结案率"), "closure_rate"),
+                (_("按期结案率"), "on_time_rate"),
+                (_("返工率"), "rework_rate"),
+            )
+        ],
+    }
+    return render(
+        request,
+        "events/kpis.html",
+        {
+            "result": result,
+            "group_by": group_by,
+            "chart": chart,
+            "filters": filters,
+            "groups": [
+                ("area", _("辖区")),
+                ("department", _("部门")),
+                ("category", _("类别")),
+                ("period", _("月份")),
+            ],
+            **_filter_context(request),
+        },
+    )
+
+
+def _kpi_xlsx(result: selectors.KpiResult, filters: selectors.EventFilter) -> HttpResponse:
+    from pingan.core.excel import Column, write_xlsx
+
+    def pct(value: float | None) -> str:
+        return "" if value is None else f"{value * 100:.1f}%"
+
+    rows = [
+        [
+            r.label,
+            r.count,
+            r.accepted,
+            r.closed,
+            pct(r.closure_rate),
+            pct(r.on_time_rate),
+            pct(r.rework_rate),
+            pct(r.extension_rate),
+            r.avg_handling_hours if r.avg_handling_hours is not None else "",
+            round(r.avg_rating, 2) if r.avg_rating is not None else "",
+            r.rated,
+        ]
+        for r in [*result.rows, result.total]
+    ]
+    columns = [
+        Column(t, w)
+        for t, w in (
+            ("分组", 18),
+            ("事件数", 8),
+            ("立案数", 8),
+            ("结案数", 8),
+            ("结案率", 9),
+            ("按期结案率", 11),
+            ("返工率", 9),
+            ("延期率", 9),
+            ("平均办理时长（小时）", 14),
+            ("满意度", 8),
+            ("评价数", 8),
+        )
+    ]
+    period = f"{filters.reported_from or ''} 至 {filters.reported_to or ''}"
+    content = write_xlsx(columns=columns, rows=rows, title="网格事件办理情况", note=f"上报时间：{period}")
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = 'attachment; filename="event-kpis.xlsx"'
+    return response
+
+
+def event_map(request: HttpRequest) -> HttpResponse:
+    from pingan.areas.selectors import AreaFilter, area_list
+
+    _require(request, "events.view_events")
+    filters = _filters(request)
+    counts = selectors.grid_event_counts(user=request.user, filters=filters)
+    grids = area_list(user=request.user, filters=AreaFilter(level="grid")).exclude(boundary__isnull=True)
+    shapes = [
+        {
+            "id": g.pk,
+            "name": g.name,
+            "code": g.code,
+            "geometry": g.boundary,
+            "count": counts.get(g.pk, 0),
+            "url": f"{reverse('events:list')}?area={g.pk}",
+        }
+        for g in grids[:3000]
+    ]
+    return render(
+        request,
+        "events/map.html",
+        {
+            "shapes": shapes,
+            "data_url": reverse("events:map_data"),
+            **_filter_context(request),
+        },
+    )
+
+
+@require_GET
+def map_data(request: HttpRequest) -> JsonResponse:
+    _require(request, "events.view_events")
+    bbox = None
+    parts = request.GET.get("bbox", "").split(",")
+    if len(parts) == 4:
+        try:
+            west, south, east, north = (float(p) for p in parts)
+            bbox = (west, south, east, north)
+        except ValueError:
+            bbox = None
+    zoom = _int(request.GET.get("zoom")) or 13
+    return JsonResponse(
+        selectors.map_markers(user=request.user, filters=_filters(request), bbox=bbox, zoom=zoom)
+    )
+
+
+# --- configuration -----------------------------------------------------------------------------------
+
+
+def rules(request: HttpRequest) -> HttpResponse:
+    """The centre's rules: deadlines per tier, reminder and escalation times, and the tier per category."""
+    from pingan.areas.selectors import department_list
+
+    _require(request, "events.configure")
+    policy = EventPolicy.current()
+    departments = [(d.pk, d.name) for d in department_list(user=request.user)]
+    policy_form = PolicyForm(request.POST if request.POST.get("form") == "policy" else None, instance=policy)
+    if request.method == "POST" and request.POST.get("form") == "policy" and policy_form.is_valid():
+        try:
+            services.event_policy_update(actor=request.user, data=policy_form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(policy_form, exc)  # type: ignore[arg-type]
+        else:
+            messages.success(request, _("已保存办理规则"))
+            return redirect("events:rules")
+    if request.method == "POST" and request.POST.get("form") == "category":
+        form = CategoryRuleForm(request.POST, departments=departments)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.category_rule_save(
+                    actor=request.user,
+                    category=data["category"],
+                    tier=data["tier"],
+                    working_days=data["working_days"],
+                    public=data["public"],
+                    default_department_id=data["default_department"],
+                )
+            except ValidationError as exc:
+                messages.error(request, "；".join(exc.messages))
+            else:
+                messages.success(request, _("已保存类别规则"))
+            return redirect("events:rules")
+        messages.error(request, _("类别规则填写不正确"))
+    existing = {r.category: r for r in selectors.category_rule_list()}
+    rows = []
+    for item in code_table("event_category"):
+        rule = existing.get(item.code)
+        effective = selectors.category_rule(item.code)
+        rows.append(
+            {
+                "item": item,
+                "rule": rule,
+                "effective": effective,
+                "form": CategoryRuleForm(
+                    departments=departments,
+                    auto_id=f"id_c{item.code}_%s",
+                    initial={
+                        "category": item.code,
+                        "tier": (rule or effective or EventCategoryRule(tier=Tier.ORDINARY)).tier,
+                        "working_days": rule.working_days if rule else None,
+                        "public": rule.public if rule else True,
+                        "default_department": rule.default_department_id if rule else None,
+                    },
+                ),
+            }
+        )
+    return render(request, "events/rules.html", {"policy_form": policy_form, "rows": rows, "policy": policy})
+
+
+def open311_keys(request: HttpRequest) -> HttpResponse:
+    """The system administrator issues and revokes the Open311 api_keys of citizens' applications."""
+    from pingan.events.models import Open311Client
+
+    _require(request, "events.manage_open311_keys")
+    context: dict[str, Any] = {}
+    if request.method == "POST":
+        revoke = _int(request.POST.get("revoke"))
+        if revoke:
+            client = Open311Client.objects.filter(pk=revoke).first()
+            if client is None:
+                raise Http404
+            services.open311_key_revoke(actor=request.user, client_id=client.pk)
+            messages.success(request, _("已吊销 %(n)s 的密钥") % {"n": client.name})
+            return redirect("events:open311_keys")
+        try:
+            client, key = services.open311_key_create(actor=request.user, name=request.POST.get("name", ""))
+        except ValidationError as exc:
+            context["error"] = "；".join(exc.messages)
+        else:
+            context.update({"new_client": client, "new_key": key})
+    context["clients"] = list(Open311Client.objects.order_by("revoked_at", "name"))
+    return render(request, "events/open311_keys.html", context)

@@ -29,3 +29,8 @@ class WorkdaysConfig(AppConfig):
             )
         )
         register_figures(calendar_figures, order=5)
+
+        from pingan.core.periodic import register_job
+        from pingan.workdays.tasks import calendar_check
+
+        register_job("workdays", calendar_check, every=3600)

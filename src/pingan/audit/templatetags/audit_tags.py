@@ -25,3 +25,15 @@ def audit_value(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False)
+
+
+@register.filter
+def role_label(value: str) -> str:
+    """The role as users know it (岗位); the command-line operator is 系统."""
+    from django.utils.translation import gettext
+
+    from pingan.accounts.roles import Role
+
+    if value == "system":
+        return gettext("系统")
+    return str(Role(value).label) if value in Role.values else value

@@ -13,7 +13,7 @@ from django import template
 from django.db import models
 
 from pingan.core import masking
-from pingan.core.sensitive import field_label, masked, may_reveal, sensitive_spec
+from pingan.core.sensitive import dom_id, field_label, masked, may_reveal, sensitive_spec
 
 register = template.Library()
 
@@ -51,7 +51,7 @@ def sensitive(context: template.Context, obj: models.Model, field: str) -> dict[
         "object_type": spec.object_type if spec else obj._meta.label_lower,
         "object_id": obj.pk,
         "field": field,
-        "dom_id": f"pa-sv-{obj._meta.label_lower.replace('.', '-')}-{obj.pk}-{field}",
+        "dom_id": dom_id(spec.object_type if spec else obj._meta.label_lower, obj.pk, field),
         "field_label": field_label(obj, field),
         "csrf_token": context.get("csrf_token"),
     }

@@ -17,9 +17,14 @@ Importer = Callable[..., Any]
 
 def _importers() -> dict[str, tuple[dict[str, Any], Importer]]:
     from pingan.areas.services import AREA_IMPORT_COLUMNS, area_import
+    from pingan.people.importers import ROSTER_COLUMNS, people_import
     from pingan.workdays.services import HOLIDAY_IMPORT_COLUMNS, holiday_import
 
-    return {"areas": (AREA_IMPORT_COLUMNS, area_import), "holidays": (HOLIDAY_IMPORT_COLUMNS, holiday_import)}
+    return {
+        "areas": (AREA_IMPORT_COLUMNS, area_import),
+        "holidays": (HOLIDAY_IMPORT_COLUMNS, holiday_import),
+        "people": (ROSTER_COLUMNS, people_import),
+    }
 
 
 class Command(BaseCommand):

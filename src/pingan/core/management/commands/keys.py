@@ -145,7 +145,8 @@ def _write_batch(
         return
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
-    db_columns = [qn(str(model._meta.get_field(name).column)) for name in columns]
+    by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    db_columns = [qn(str(by_attname[name].column)) for name in columns]
     assignments = ", ".join(f"{col} = v.column{i + 2}" for i, col in enumerate(db_columns))
     pk_column = qn(str(model._meta.pk.column))
     chunk = max(1, 30000 // (len(columns) + 1))  # stay under the drivers' parameter limits

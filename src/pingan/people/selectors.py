@@ -1,0 +1,277 @@
+"""Every read of people and places, scoped to the user (``scoped_visible``: scope + sealed records hidden).
+
+Search shapes (``person_search_q``):
+
+- 18 or 15 characters that parse as an ID number → exact match through the blind index;
+- 4 or 6 digits (or 5 digits + X…): the end of the ID number through the tail indexes, and for 4 digits
+  also the end of the phone number;
+- 11 digits starting with 1 → the phone number (exact, blind index);
+- latin letters → full pinyin prefix (``zhangs``) or initials prefix (``zs``);
+- anything else → infix of the name or former name, or of the current house's address.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.urls import NoReverseMatch, reverse
+
+from pingan.core.fields import BlindIndexField, lookup_value
+from pingan.core.sensitive import scoped_visible
+from pingan.core.validators import parse_id_number
+from pingan.people.models import House, Household, Person, PersonStatus
+
+_TAIL = re.compile(r"^\d{3,5}[\dXx]$")
+_LATIN = re.compile(r"^[A-Za-z]+$")
+NOTHING = Q(pk__in=[])
+
+
+def _may_view(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.has_perm("people.view_people"))
+
+
+def _index(field_name: str, value: str) -> str | None:
+    field = Person._meta.get_field(field_name)
+    assert isinstance(field, BlindIndexField)
+    return field.index_for(value)
+
+
+def person_search_q(q: str) -> Q:
+    """The filter for one search text (see the module docstring)."""
+    from pingan.people.services import clean_text
+
+    q = clean_text(q)
+    text = q.replace(" ", "")
+    if not text:
+        return Q()
+    upper = text.upper()
+    if len(upper) in (15, 18) and upper[:-1].isdigit():
+        try:
+            number = parse_id_number(upper).number
+        except Exception:
+            return NOTHING
+        return Q(id_number_index=lookup_value(Person, "id_number", number))
+    if _TAIL.match(text) and len(text) in (4, 6):
+        name = f"id_tail{len(text)}_index"
+        cond = Q(**{name: _index(name, upper)})
+        if len(text) == 4 and text.isdigit():
+            cond |= Q(phone_tail_index=_index("phone_tail_index", text))
+        return cond
+    if text.isdigit() and len(text) == 11 and text.startswith("1"):
+        return Q(phone_index=lookup_value(Person, "phone", text))
+    if _LATIN.match(text):
+        lower = text.lower()
+        return Q(name_pinyin__startswith=lower) | Q(name_initials__startswith=lower)
+    return (
+        Q(name__contains=q.strip())
+        | Q(former_name__contains=q.strip())
+        | Q(current_house__address__contains=q.strip())
+    )
+
+
+@dataclass
+class PersonFilter:
+    q: str = ""
+    area_id: int | None = None
+    status: str = ""  # "" = active only; "all"
+    category: str = ""  # registered | floating | overseas | left_behind
+    sex: str = ""
+    house_id: int | None = None
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> PersonFilter:
+        def as_int(key: str) -> int | None:
+            value = str(params.get(key) or "").strip()
+            return int(value) if value.isdigit() else None
+
+        return cls(
+            q=str(params.get("q") or "")[:60],
+            area_id=as_int("area"),
+            status=str(params.get("status") or ""),
+            category=str(params.get("category") or ""),
+            sex=str(params.get("sex") or ""),
+            house_id=as_int("house"),
+        )
+
+    def apply(self, qs: QuerySet[Person]) -> QuerySet[Person]:
+        if self.q.strip():
+            qs = qs.filter(person_search_q(self.q))
+        if self.area_id:
+            from pingan.areas.models import Area, subtree_q
+
+            area = Area.objects.filter(pk=self.area_id).first()
+            qs = qs.filter(area__in=Area.objects.filter(subtree_q(area.code))) if area else qs.none()
+        if self.status == "all":
+            pass
+        elif self.status in PersonStatus.values:
+            qs = qs.filter(status=self.status)
+        else:
+            qs = qs.filter(status=PersonStatus.ACTIVE)
+        flags = {
+            "registered": "is_registered",
+            "floating": "is_floating",
+            "overseas": "is_overseas",
+            "left_behind": "is_left_behind",
+        }
+        if self.category in flags:
+            qs = qs.filter(**{flags[self.category]: True})
+        if self.sex in ("0", "1", "2", "9"):
+            qs = qs.filter(sex=self.sex)
+        if self.house_id:
+            qs = qs.filter(current_house_id=self.house_id)
+        return qs
+
+
+def person_list(
+    *, user: Any, filters: PersonFilter | None = None, reason: str | None = None
+) -> QuerySet[Person]:
+    """People in the user's scope (sealed records only with the sealed grant and a reason), merged-away
+    duplicates excluded."""
+    if not _may_view(user):
+        return Person.objects.none()
+    qs = scoped_visible(Person.objects.filter(merged_into__isnull=True), user, reason)
+    qs = qs.select_related("area", "current_house")
+    return (filters or PersonFilter()).apply(qs)
+
+
+def person_get(*, user: Any, person_id: int, audit: bool = True, reason: str | None = None) -> Person:
+    """One person (404 when missing or outside the user's sight). Opening a person's page is an access
+    event (``audit=True``)."""
+    if not _may_view(user) and not getattr(user, "is_admin_role", False):
+        raise_404()
+    if getattr(user, "is_authenticated", False):
+        qs = scoped_visible(Person.objects.all(), user, reason)
+    else:  # the command-line SYSTEM actor
+        qs = Person.objects.all()
+    person = get_object_or_404(qs.select_related("area", "current_house"), pk=person_id)
+    if audit:
+        from django.db import transaction
+
+        from pingan.audit.services import audit_access
+
+        with transaction.atomic():
+            audit_access(actor=user, obj=person, purpose="view")
+    return person
+
+
+def raise_404() -> None:
+    from django.http import Http404
+
+    raise Http404
+
+
+def person_history(*, person: Person) -> QuerySet[Any]:
+    return person.status_changes.all()
+
+
+def person_duplicates(*, user: Any, person: Person) -> QuerySet[Person]:
+    """Possible duplicates of a person without an ID number (or of anyone): same name and birth date, or
+    same name in the same house."""
+    cond = Q(pk__in=[])
+    if person.birth_date:
+        cond |= Q(birth_date=person.birth_date)
+    if person.current_house_id:
+        cond |= Q(current_house_id=person.current_house_id)
+    return (
+        person_list(user=user, filters=PersonFilter(status="all"))
+        .filter(cond, name=person.name)
+        .exclude(pk=person.pk)
+    )
+
+
+def _scoped(user: Any, qs: QuerySet[Any]) -> QuerySet[Any]:
+    from pingan.accounts.selectors import user_scope
+
+    if not getattr(user, "is_authenticated", False) and getattr(user, "is_admin_role", False):
+        return qs  # SYSTEM
+    if not _may_view(user):
+        return qs.none()
+    return user_scope(user).filter(qs, "area")
+
+
+def house_list(*, user: Any, q: str = "", area_id: int | None = None) -> QuerySet[House]:
+    from pingan.people.services import clean_text
+
+    qs = _scoped(user, House.objects.select_related("area", "owner"))
+    q = clean_text(q)
+    if q:
+        qs = qs.filter(Q(address__contains=q) | Q(code__startswith=q))
+    if area_id:
+        qs = qs.filter(area_id=area_id)
+    return qs
+
+
+def house_get(*, user: Any, house_id: int) -> House:
+    return get_object_or_404(house_list(user=user), pk=house_id)
+
+
+def house_residents(*, user: Any, house: House) -> QuerySet[Person]:
+    return person_list(user=user, filters=PersonFilter(house_id=house.pk))
+
+
+def household_list(*, user: Any) -> QuerySet[Household]:
+    return _scoped(user, Household.objects.select_related("area", "householder", "house"))
+
+
+def household_get(*, user: Any, household_id: int) -> Household:
+    return get_object_or_404(household_list(user=user), pk=household_id)
+
+
+def household_members(*, user: Any, household: Household) -> list[Any]:
+    visible = set(person_list(user=user, filters=PersonFilter(status="all")).values_list("pk", flat=True))
+    return [m for m in household.members.select_related("person") if m.person_id in visible]
+
+
+# --- home figures and global search ---------------------------------------------------------------
+
+
+def _url(name: str, *args: Any) -> str:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
+
+
+def people_figures(user: Any) -> list[Any]:
+    from django.db.models import Count
+    from django.utils.translation import gettext_lazy as _
+
+    from pingan.core.selectors import Figure
+
+    if not _may_view(user):
+        return []
+    counts = (
+        person_list(user=user)
+        .order_by()
+        .aggregate(residents=Count("id"), floating=Count("id", filter=Q(is_floating=True)))
+    )
+    url = _url("people:list")
+    return [
+        Figure(_("实有人口"), counts["residents"], url=url),
+        Figure(_("流动人口"), counts["floating"], url=f"{url}?category=floating" if url else ""),
+        Figure(_("实有房屋"), house_list(user=user).count(), url=_url("people:houses")),
+    ]
+
+
+def people_search(user: Any, q: str, limit: int) -> list[Any]:
+    from pingan.core.masking import mask_id_number, mask_name
+    from pingan.core.search import SearchHit
+
+    if not _may_view(user) or not q.strip():
+        return []
+    hits = []
+    for p in person_list(user=user, filters=PersonFilter(q=q, status="all"))[:limit]:
+        hits.append(
+            SearchHit(
+                kind="人员",
+                title=mask_name(p.name),
+                detail=f"{mask_id_number(p.id_number)} · {p.area.name}",
+                url=_url("people:detail", p.pk),
+            )
+        )
+    return hits

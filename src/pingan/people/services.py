@@ -1,0 +1,681 @@
+"""Every write on people and places: check, validate (Chinese messages), write, audit in one transaction.
+
+Registration is an upsert by the normalised ID number through its blind index: registering the same
+person again (from a form, the API or an import) updates the one record (一人一档). A person registered
+in another jurisdiction is refused (the actor may not write there); the message says so without showing
+the record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from pingan.areas.models import Area
+from pingan.audit.services import audit_record, diff_fields
+from pingan.core.codes import UnknownCode, code_label, code_resolve
+from pingan.core.fields import lookup_value
+from pingan.core.validators import parse_id_number, parse_phone
+from pingan.people.models import (
+    FloatingRecord,
+    House,
+    Household,
+    HouseholdMember,
+    Occupancy,
+    Person,
+    PersonStatus,
+    PersonStatusChange,
+)
+
+RESIDENT_ID = "111"  # code table id_type: 居民身份证
+CODE_FIELDS = {
+    "sex": "sex",
+    "ethnic_group": "ethnic_group",
+    "political_status": "political_status",
+    "education": "education",
+    "marital_status": "marital_status",
+    "religion": "religion",
+    "nationality": "nationality",
+    "id_type": "id_type",
+}
+TEXT_FIELDS = (
+    "name",
+    "former_name",
+    "native_place",
+    "occupation",
+    "workplace",
+    "registered_address",
+    "current_address",
+    "remarks",
+)
+FLAG_FIELDS = ("is_registered", "is_floating", "is_overseas", "is_left_behind", "household_consistent")
+PERSON_FIELDS = (
+    "id_type",
+    "id_number",
+    *TEXT_FIELDS,
+    "sex",
+    "birth_date",
+    "ethnic_group",
+    "nationality",
+    "political_status",
+    "education",
+    "marital_status",
+    "religion",
+    "phone",
+    *FLAG_FIELDS,
+)
+SENSITIVE = ("id_number", "phone", "registered_address", "current_address")
+MAX_LENGTHS = {
+    "name": 50,
+    "former_name": 50,
+    "native_place": 60,
+    "occupation": 60,
+    "workplace": 120,
+    "remarks": 300,
+}
+
+
+def clean_text(value: Any) -> str:
+    """Control characters (NUL and the like, which PostgreSQL refuses) become spaces; whitespace collapses."""
+    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in str(value or ""))
+    return " ".join(text.split())
+
+
+def _require(actor: Any, perm: str, obj: Any = None) -> None:
+    if not actor.has_perm(perm, obj):
+        raise PermissionDenied
+
+
+def _actor_name(actor: Any) -> str:
+    return str(actor.get_username()) if hasattr(actor, "get_username") else "system"
+
+
+# --- cleaning -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Cleaned:
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what was normalised
+
+    def error(self, key: str, message: str) -> None:
+        self.errors.setdefault(key, []).append(message)
+
+
+def clean_person_data(data: Mapping[str, Any], *, partial: bool = False) -> Cleaned:
+    """Validate and normalise person fields (every rule shared by forms, the API and the importer).
+
+    Codes accept a code or a label. For a resident ID card the number is checked (GB 11643), and the sex
+    and birth date, when given, must agree with it (when absent they are taken from it)."""
+    out = Cleaned()
+    v = out.values
+    for key in TEXT_FIELDS:
+        if key in data:
+            text = clean_text(data[key])
+            if len(text) > MAX_LENGTHS.get(key, 300):
+                out.error(key, _("不能超过 %(n)d 个字") % {"n": MAX_LENGTHS.get(key, 300)})
+            v[key] = text
+    if (not partial or "name" in data) and not v.get("name"):
+        out.error("name", _("姓名不能为空"))
+    for key, table in CODE_FIELDS.items():
+        if key in data:
+            try:
+                v[key] = code_resolve(table, data[key])
+            except UnknownCode:
+                out.error(key, _("“%(v)s”不是有效的代码或名称") % {"v": data[key]})
+    if not partial and not v.get("id_type"):
+        v["id_type"] = RESIDENT_ID
+    if "birth_date" in data:
+        birth = data["birth_date"]
+        if isinstance(birth, dt.datetime):
+            birth = birth.date()
+        if isinstance(birth, str) and birth.strip():
+            text = (
+                birth.strip()
+                .replace("/", "-")
+                .replace(".", "-")
+                .replace("年", "-")
+                .replace("月", "-")
+                .rstrip("日")
+            )
+            try:
+                birth = dt.date.fromisoformat("-".join(p.zfill(2) for p in text.split("-")))
+            except ValueError:
+                if text.isdigit() and len(text) == 8:
+                    try:
+                        birth = dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+                    except ValueError:
+                        birth = None
+                        out.error("birth_date", _("出生日期格式不正确"))
+                else:
+                    birth = None
+                    out.error("birth_date", _("出生日期格式不正确，应为 1990-01-01"))
+        elif not birth:
+            birth = None
+        v["birth_date"] = birth
+    if "id_number" in data:
+        raw = data["id_number"]
+        if raw is None or str(raw).strip() == "":
+            v["id_number"] = ""
+        elif v.get("id_type", data.get("id_type") or RESIDENT_ID) == RESIDENT_ID:
+            try:
+                parsed = parse_id_number(raw)
+            except ValidationError as exc:
+                out.error("id_number", exc.messages[0])
+            else:
+                v["id_number"] = parsed.number
+                out.notes.extend(parsed.normalised)
+                if v.get("sex") in (None, ""):
+                    v["sex"] = parsed.sex
+                elif v["sex"] in ("1", "2") and v["sex"] != parsed.sex:
+                    out.error(
+                        "sex",
+                        _("性别与身份证号不一致（身份证号显示为%(s)s）")
+                        % {"s": code_label("sex", parsed.sex)},
+                    )
+                if v.get("birth_date") is None:
+                    v["birth_date"] = parsed.birth_date
+                elif v["birth_date"] != parsed.birth_date:
+                    out.error(
+                        "birth_date",
+                        _("出生日期与身份证号不一致（身份证号显示为 %(d)s）") % {"d": parsed.birth_date},
+                    )
+        else:
+            v["id_number"] = "".join(str(raw).split()).upper()
+    if "phone" in data:
+        raw = data["phone"]
+        if raw is None or str(raw).strip() == "":
+            v["phone"] = ""
+        else:
+            try:
+                v["phone"] = parse_phone(raw).number
+            except ValidationError as exc:
+                out.error("phone", exc.messages[0])
+    for key in FLAG_FIELDS:
+        if key in data:
+            v[key] = data[key] if data[key] is None or isinstance(data[key], bool) else _to_bool(data[key])
+    if v.get("birth_date") and v["birth_date"] > dt.date.today():
+        out.error("birth_date", _("出生日期不能晚于今天"))
+    return out
+
+
+def _to_bool(value: Any) -> bool | None:
+    text = str(value).strip().lower()
+    if text in ("是", "y", "yes", "true", "1", "一致", "√"):
+        return True
+    if text in ("否", "n", "no", "false", "0", "不一致", "×"):
+        return False
+    if text == "":
+        return None
+    raise ValidationError(_("应填写“是”或“否”"))
+
+
+def _raise(cleaned: Cleaned) -> None:
+    if cleaned.errors:
+        raise ValidationError(cleaned.errors)
+
+
+def _snapshot(person: Person) -> dict[str, Any]:
+    return {f: getattr(person, f) for f in (*PERSON_FIELDS, "area_id", "current_house_id", "status")}
+
+
+def _history(
+    person: Person, *, actor: Any, event: str, to_status: str, from_status: str = "", note: str = ""
+) -> None:
+    PersonStatusChange.objects.create(
+        person=person,
+        from_status=from_status,
+        to_status=to_status,
+        event=event,
+        note=note[:300],
+        actor_username=_actor_name(actor),
+    )
+
+
+def _check_area(actor: Any, area: Area) -> None:
+    if area.level not in ("community", "grid"):
+        raise ValidationError({"area": [_("人员应登记到社区或网格")]})
+    _require(actor, "people.manage_person", area)
+
+
+def find_by_id_number(id_number: str) -> Person | None:
+    """The person holding this (valid, normalised) ID number, sealed or not — for upserts only."""
+    index = lookup_value(Person, "id_number", id_number)
+    if index is None:
+        return None
+    return Person._base_manager.filter(id_number_index=index).first()
+
+
+# --- person ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def person_register(
+    *, actor: Any, area: Area, data: Mapping[str, Any], house: House | None = None
+) -> tuple[Person, bool]:
+    """Create or update (by ID number) a person in ``area``. Returns (person, created)."""
+    _require(actor, "people.write_people")
+    _check_area(actor, area)
+    cleaned = clean_person_data(data)
+    _raise(cleaned)
+    values = cleaned.values
+    existing = find_by_id_number(values["id_number"]) if values.get("id_number") else None
+    if existing is not None:
+        if not actor.has_perm("people.manage_person", existing):
+            raise ValidationError(
+                {"id_number": [_("该证件号码的人员已在其他辖区登记，请联系原辖区办理迁出后再登记")]}
+            )
+        return _apply_update(actor=actor, person=existing, values=values, area=area, house=house), False
+    person = Person(area=area, current_house=house, **values)
+    person.save()
+    _history(person, actor=actor, event="register", to_status=PersonStatus.ACTIVE)
+    audit_record(
+        actor=actor,
+        action="person.register",
+        obj=person,
+        changes={k: [None, values[k]] for k in values},
+        sensitive=SENSITIVE,
+    )
+    if house is not None:
+        Occupancy.objects.get_or_create(person=person, house=house, end=None)
+    return person, True
+
+
+def _apply_update(
+    *,
+    actor: Any,
+    person: Person,
+    values: Mapping[str, Any],
+    area: Area | None = None,
+    house: House | None = None,
+) -> Person:
+    before = _snapshot(person)
+    for key, value in values.items():
+        setattr(person, key, value)
+    if area is not None:
+        person.area = area
+    if house is not None:
+        person.current_house = house
+    after = _snapshot(person)
+    changes = diff_fields(before, after)
+    if changes:
+        person.save()
+        audit_record(actor=actor, action="person.update", obj=person, changes=changes, sensitive=SENSITIVE)
+    return person
+
+
+@transaction.atomic
+def person_update(*, actor: Any, person_id: int, data: Mapping[str, Any]) -> Person:
+    from pingan.people.selectors import person_get
+
+    person = person_get(user=actor, person_id=person_id, audit=False)
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    _require(actor, "people.manage_person", person)
+    cleaned = clean_person_data({"id_type": person.id_type, **data}, partial=True)
+    _raise(cleaned)
+    number = cleaned.values.get("id_number")
+    if number:
+        other = find_by_id_number(number)
+        if other is not None and other.pk != person.pk:
+            raise ValidationError({"id_number": [_("该证件号码已登记给另一人员，请使用“合并”")]})
+    return _apply_update(actor=actor, person=person, values=cleaned.values)
+
+
+@transaction.atomic
+def person_move_out(
+    *,
+    actor: Any,
+    person_id: int,
+    status: str = PersonStatus.MOVED_OUT,
+    note: str = "",
+    on: dt.date | None = None,
+) -> Person:
+    """Moved out, deceased or other de-registration: closes open occupancies, writes a history row."""
+    from pingan.people.selectors import person_get
+
+    person = person_get(user=actor, person_id=person_id, audit=False)
+    _require(actor, "people.manage_person", person)
+    if status not in (PersonStatus.MOVED_OUT, PersonStatus.DECEASED, PersonStatus.OTHER):
+        raise ValidationError({"status": [_("无效的注销类型")]})
+    if person.status != PersonStatus.ACTIVE:
+        raise ValidationError({"status": [_("该人员已不在册")]})
+    previous = person.status
+    Person.objects.filter(pk=person.pk).update(status=status, current_house=None)
+    Occupancy.objects.filter(person=person, end__isnull=True).update(end=on or dt.date.today())
+    person.refresh_from_db()
+    _history(
+        person,
+        actor=actor,
+        event="move_out" if status == PersonStatus.MOVED_OUT else status,
+        from_status=previous,
+        to_status=status,
+        note=note,
+    )
+    audit_record(
+        actor=actor, action="person.move_out", obj=person, changes={"status": [previous, status]}, reason=note
+    )
+    return person
+
+
+@transaction.atomic
+def person_move_in(
+    *,
+    actor: Any,
+    person_id: int,
+    area: Area,
+    house: House | None = None,
+    note: str = "",
+    on: dt.date | None = None,
+) -> Person:
+    """(Re-)activate a person in ``area`` (a move within the actor's scope, or a return)."""
+    from pingan.people.selectors import person_get
+
+    person = person_get(user=actor, person_id=person_id, audit=False)
+    _require(actor, "people.manage_person", person)
+    _check_area(actor, area)
+    previous = person.status
+    Person.objects.filter(pk=person.pk).update(status=PersonStatus.ACTIVE, area=area, current_house=house)
+    if house is not None:
+        Occupancy.objects.filter(person=person, end__isnull=True).exclude(house=house).update(
+            end=on or dt.date.today()
+        )
+        Occupancy.objects.get_or_create(
+            person=person, house=house, end=None, defaults={"start": on or dt.date.today()}
+        )
+    person.refresh_from_db()
+    _history(
+        person, actor=actor, event="move_in", from_status=previous, to_status=PersonStatus.ACTIVE, note=note
+    )
+    audit_record(
+        actor=actor,
+        action="person.move_in",
+        obj=person,
+        changes={"status": [previous, PersonStatus.ACTIVE], "area": [None, area.code]},
+    )
+    return person
+
+
+@transaction.atomic
+def person_merge(*, actor: Any, keep_id: int, merge_id: int, reason: str) -> Person:
+    """Merge the duplicate ``merge_id`` into ``keep_id``: every link (occupancies, households, floating and
+    overseas records, status history, owned houses, landlord links) moves to the kept record; empty
+    fields of the kept record take the duplicate's values; the duplicate is marked merged and de-registered
+    (kept, never deleted). Audited on both records."""
+    from pingan.people.models import OverseasRecord
+    from pingan.people.selectors import person_get
+
+    if keep_id == merge_id:
+        raise ValidationError(_("不能与自身合并"))
+    if not (reason or "").strip():
+        raise ValidationError({"reason": [_("请填写合并原因")]})
+    keep = person_get(user=actor, person_id=keep_id, audit=False)
+    dup = person_get(user=actor, person_id=merge_id, audit=False)
+    for p in (keep, dup):
+        _require(actor, "people.manage_person", p)
+    if keep.id_number and dup.id_number and keep.id_number != dup.id_number:
+        raise ValidationError(_("两人证件号码不同，不能合并"))
+    filled: dict[str, Any] = {}
+    for name in PERSON_FIELDS:
+        if name in ("id_type",):
+            continue
+        mine, theirs = getattr(keep, name), getattr(dup, name)
+        if name in FLAG_FIELDS:
+            if theirs and not mine:
+                filled[name] = theirs
+        elif mine in (None, "") and theirs not in (None, ""):
+            filled[name] = theirs
+    id_number = filled.pop("id_number", None)
+    keep_open = Occupancy.objects.filter(person=keep, end__isnull=True).values("house")
+    Occupancy.objects.filter(person=dup, end__isnull=True, house__in=keep_open).update(end=dt.date.today())
+    Occupancy.objects.filter(person=dup).update(person=keep)
+    if not HouseholdMember.objects.filter(person=keep).exists():
+        HouseholdMember.objects.filter(person=dup).update(person=keep)
+    else:
+        HouseholdMember.objects.filter(person=dup).delete()
+    Household.objects.filter(householder=dup).update(householder=keep)
+    House.objects.filter(owner=dup).update(owner=keep)
+    FloatingRecord.objects.filter(person=dup).update(person=keep)
+    FloatingRecord.objects.filter(landlord=dup).update(landlord=keep)
+    OverseasRecord.objects.filter(person=dup).update(person=keep)
+    PersonStatusChange.objects.filter(person=dup).update(person=keep)
+    if keep.current_house_id is None and dup.current_house_id is not None:
+        filled["current_house_id"] = dup.current_house_id
+    Person.objects.filter(pk=dup.pk).update(
+        status=PersonStatus.OTHER,
+        merged_into=keep,
+        current_house=None,
+        id_number="",
+    )
+    for key, value in filled.items():
+        setattr(keep, key, value)
+    if id_number:
+        keep.id_number = id_number
+    keep.save()
+    _history(
+        keep,
+        actor=actor,
+        event="merge",
+        from_status=keep.status,
+        to_status=keep.status,
+        note=_("合并重复记录 #%(id)d：%(r)s") % {"id": dup.pk, "r": reason},
+    )
+    _history(
+        dup,
+        actor=actor,
+        event="merged",
+        from_status=dup.status,
+        to_status=PersonStatus.OTHER,
+        note=_("已合并至 #%(id)d") % {"id": keep.pk},
+    )
+    audit_record(
+        actor=actor,
+        action="person.merge",
+        obj=keep,
+        reason=reason,
+        changes={"merged": [None, dup.pk], "filled": [None, sorted(filled)]},
+    )
+    audit_record(
+        actor=actor,
+        action="person.merged_away",
+        obj=dup,
+        reason=reason,
+        changes={"merged_into": [None, keep.pk]},
+    )
+    return keep
+
+
+# --- houses, occupancy, households ----------------------------------------------------------------
+
+HOUSE_FIELDS = ("code", "compound", "building", "unit", "room", "use", "floor_area", "rented", "hazards")
+
+
+def _clean_house(data: Mapping[str, Any]) -> dict[str, Any]:
+    values = {k: data[k] for k in HOUSE_FIELDS if k in data}
+    for key in ("compound", "building", "unit", "room", "hazards"):
+        if key in values:
+            values[key] = clean_text(values[key])
+    if "code" in values:
+        values["code"] = clean_text(values["code"]) or None
+    if "compound" in values and not values["compound"]:
+        raise ValidationError({"compound": [_("小区/道路不能为空")]})
+    if values.get("use") and values["use"] not in House.Use.values:
+        raise ValidationError({"use": [_("无效的房屋用途")]})
+    if values.get("floor_area") is not None and float(values["floor_area"]) <= 0:
+        raise ValidationError({"floor_area": [_("面积必须大于 0")]})
+    return values
+
+
+@transaction.atomic
+def house_create(*, actor: Any, area: Area, data: Mapping[str, Any], owner: Person | None = None) -> House:
+    _require(actor, "people.write_people")
+    _check_area(actor, area)
+    values = _clean_house(data)
+    existing = House.objects.filter(
+        area=area,
+        compound=values.get("compound", ""),
+        building=values.get("building", ""),
+        unit=values.get("unit", ""),
+        room=values.get("room", ""),
+    ).first()
+    if existing is not None:
+        raise ValidationError({"compound": [_("该地址的房屋已登记")]})
+    house = House(area=area, owner=owner, **values)
+    house.full_clean(exclude=["owner", "area"])
+    house.save()
+    audit_record(
+        actor=actor, action="house.create", obj=house, changes={k: [None, str(v)] for k, v in values.items()}
+    )
+    return house
+
+
+@transaction.atomic
+def house_update(*, actor: Any, house_id: int, data: Mapping[str, Any]) -> House:
+    from pingan.people.selectors import house_get
+
+    house = house_get(user=actor, house_id=house_id)
+    _require(actor, "people.manage_person", house)
+    values = _clean_house(data)
+    before = {k: getattr(house, k) for k in values}
+    for key, value in values.items():
+        setattr(house, key, value)
+    house.save()
+    audit_record(
+        actor=actor,
+        action="house.update",
+        obj=house,
+        changes=diff_fields({k: str(v) for k, v in before.items()}, {k: str(v) for k, v in values.items()}),
+    )
+    return house
+
+
+@transaction.atomic
+def occupancy_start(
+    *,
+    actor: Any,
+    person_id: int,
+    house_id: int,
+    role: str = Occupancy.Role.RESIDENT,
+    start: dt.date | None = None,
+) -> Occupancy:
+    from pingan.people.selectors import house_get, person_get
+
+    person = person_get(user=actor, person_id=person_id, audit=False)
+    house = house_get(user=actor, house_id=house_id)
+    _require(actor, "people.manage_person", person)
+    if role not in Occupancy.Role.values:
+        raise ValidationError({"role": [_("无效的居住关系")]})
+    occupancy, _created = Occupancy.objects.get_or_create(
+        person=person, house=house, end=None, defaults={"role": role, "start": start or dt.date.today()}
+    )
+    Person.objects.filter(pk=person.pk).update(current_house=house)
+    if role == Occupancy.Role.OWNER and house.owner_id is None:
+        House.objects.filter(pk=house.pk).update(owner=person)
+    audit_record(
+        actor=actor,
+        action="occupancy.start",
+        obj=person,
+        changes={"house": [None, house.pk], "role": [None, role]},
+    )
+    return occupancy
+
+
+@transaction.atomic
+def occupancy_end(*, actor: Any, occupancy_id: int, end: dt.date | None = None) -> Occupancy:
+    from pingan.people.selectors import person_get
+
+    occupancy = Occupancy.objects.select_related("person").get(pk=occupancy_id)
+    person = person_get(user=actor, person_id=occupancy.person_id, audit=False)
+    _require(actor, "people.manage_person", person)
+    occupancy.end = end or dt.date.today()
+    if occupancy.start and occupancy.end < occupancy.start:
+        raise ValidationError({"end": [_("迁出日期不能早于入住日期")]})
+    occupancy.save(update_fields=["end"])
+    Person.objects.filter(pk=person.pk, current_house_id=occupancy.house_id).update(current_house=None)
+    audit_record(
+        actor=actor, action="occupancy.end", obj=person, changes={"house": [occupancy.house_id, None]}
+    )
+    return occupancy
+
+
+@transaction.atomic
+def household_create(
+    *, actor: Any, area: Area, number: str, householder: Person | None = None, house: House | None = None
+) -> Household:
+    _require(actor, "people.write_people")
+    _check_area(actor, area)
+    number = clean_text(number).replace(" ", "")
+    if not number:
+        raise ValidationError({"number": [_("户号不能为空")]})
+    if Household.objects.filter(number=number).exists():
+        raise ValidationError({"number": [_("户号已存在")]})
+    household = Household.objects.create(area=area, number=number, householder=householder, house=house)
+    if householder is not None:
+        household_add_member(actor=actor, household_id=household.pk, person_id=householder.pk, relation="02")
+    audit_record(actor=actor, action="household.create", obj=household, changes={"number": [None, number]})
+    return household
+
+
+@transaction.atomic
+def household_add_member(*, actor: Any, household_id: int, person_id: int, relation: str) -> HouseholdMember:
+    from pingan.people.selectors import household_get, person_get
+
+    household = household_get(user=actor, household_id=household_id)
+    person = person_get(user=actor, person_id=person_id, audit=False)
+    _require(actor, "people.manage_person", household)
+    try:
+        code = code_resolve("household_relation", relation)
+    except UnknownCode:
+        raise ValidationError({"relation": [_("“%(v)s”不是有效的与户主关系") % {"v": relation}]}) from None
+    if not code:
+        raise ValidationError({"relation": [_("请选择与户主关系")]})
+    current = HouseholdMember.objects.filter(person=person).first()
+    if current is not None and current.household_id != household.pk:
+        raise ValidationError({"person": [_("该人员已属于另一户，请先从原户移出")]})
+    member, _created = HouseholdMember.objects.update_or_create(
+        household=household, person=person, defaults={"relation": code}
+    )
+    if code == "02":
+        Household.objects.filter(pk=household.pk).update(householder=person)
+    audit_record(
+        actor=actor,
+        action="household.member",
+        obj=household,
+        changes={"person": [None, person.pk], "relation": [None, code]},
+    )
+    return member
+
+
+@transaction.atomic
+def floating_register(*, actor: Any, person_id: int, data: Mapping[str, Any]) -> FloatingRecord:
+    from pingan.people.selectors import person_get
+
+    person = person_get(user=actor, person_id=person_id, audit=False)
+    _require(actor, "people.manage_person", person)
+    allowed = (
+        "permit_type",
+        "permit_number",
+        "valid_from",
+        "valid_to",
+        "inflow_reason",
+        "registered_on",
+        "last_verified_on",
+        "landlord",
+    )
+    values = {k: data[k] for k in allowed if k in data}
+    if values.get("valid_from") and values.get("valid_to") and values["valid_to"] < values["valid_from"]:
+        raise ValidationError({"valid_to": [_("有效期至不能早于有效期起")]})
+    record = FloatingRecord.objects.create(person=person, **values)
+    if not person.is_floating:
+        Person.objects.filter(pk=person.pk).update(is_floating=True)
+    audit_record(
+        actor=actor, action="person.floating_register", obj=person, changes={"record": [None, record.pk]}
+    )
+    return record

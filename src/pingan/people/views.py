@@ -1,0 +1,278 @@
+"""Pages: person list, person page (一人一档, with tabs), house and household pages, forms, the import
+wizard, export. They call the same selectors and services as the API and the importer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from pingan.areas.models import Area
+from pingan.core.codes import code_label
+from pingan.core.excel import TableError, read_table
+from pingan.core.forms import apply_errors
+from pingan.people import importers, selectors, services
+from pingan.people.exports import person_export
+from pingan.people.forms import HouseForm, ImportForm, PersonForm
+from pingan.people.tabs import tabs_for
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _require(request: HttpRequest, perm: str) -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+def _areas(request: HttpRequest) -> Any:
+    from pingan.accounts.selectors import user_scope
+
+    scope = user_scope(request.user)
+    qs = Area.objects.filter(level__in=("community", "grid"), active=True).order_by("code")
+    return qs if scope.everything else qs.filter(pk__in=sorted(scope.area_ids))
+
+
+def _xlsx(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    return response
+
+
+def person_list(request: HttpRequest) -> HttpResponse:
+    _require(request, "people.view_people")
+    filters = selectors.PersonFilter.from_params(request.GET)
+    page = Paginator(selectors.person_list(user=request.user, filters=filters), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "people/person_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "query": request.GET.urlencode(),
+            "can_write": request.user.has_perm("people.write_people"),
+            "can_export": request.user.has_perm("people.export_people"),
+            "categories": [
+                ("registered", _("户籍人口")),
+                ("floating", _("流动人口")),
+                ("overseas", _("境外人员")),
+                ("left_behind", _("留守人员")),
+            ],
+        },
+    )
+
+
+def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
+    _require(request, "people.view_people")
+    person = selectors.person_get(user=request.user, person_id=person_id)
+    labels = {
+        key: code_label(key, getattr(person, key))
+        for key in (
+            "sex",
+            "ethnic_group",
+            "political_status",
+            "education",
+            "marital_status",
+            "nationality",
+            "id_type",
+        )
+    }
+    return render(
+        request,
+        "people/person_detail.html",
+        {
+            "person": person,
+            "labels": labels,
+            "categories": [code_label("person_category", c) for c in person.categories],
+            "history": selectors.person_history(person=person)[:50],
+            "occupancies": person.occupancies.select_related("house")[:20],
+            "floating": person.floating_records.all()[:10],
+            "duplicates": selectors.person_duplicates(user=request.user, person=person)[:10],
+            "tabs": tabs_for(request.user, person),
+            "can_manage": request.user.has_perm("people.manage_person", person),
+        },
+    )
+
+
+def person_edit(request: HttpRequest, person_id: int | None = None) -> HttpResponse:
+    _require(request, "people.write_people")
+    person = selectors.person_get(user=request.user, person_id=person_id, audit=False) if person_id else None
+    initial: dict[str, Any] = {}
+    if person is not None:
+        initial = {f: getattr(person, f) for f in services.PERSON_FIELDS if f != "household_consistent"}
+        initial["area"] = person.area_id
+    areas = list(_areas(request))
+    form = PersonForm(request.POST or None, initial=initial, areas=areas)
+    if request.method == "POST" and form.is_valid():
+        area = next((a for a in areas if str(a.pk) == form.cleaned_data["area"]), None)
+        try:
+            if area is None:
+                raise Http404
+            if person is None:
+                person, _created = services.person_register(
+                    actor=request.user, area=area, data=form.data_for_service()
+                )
+            else:
+                services.person_update(actor=request.user, person_id=person.pk, data=form.data_for_service())
+                if person.area_id != area.pk:
+                    services.person_move_in(actor=request.user, person_id=person.pk, area=area)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已保存"))
+            return redirect("people:detail", person_id=person.pk)
+    return render(request, "people/person_form.html", {"form": form, "person": person})
+
+
+def person_move_out(request: HttpRequest, person_id: int) -> HttpResponse:
+    _require(request, "people.write_people")
+    selectors.person_get(user=request.user, person_id=person_id, audit=False)  # 404: missing or forbidden
+    if request.method != "POST":
+        return redirect("people:detail", person_id=person_id)
+    try:
+        services.person_move_out(
+            actor=request.user,
+            person_id=person_id,
+            status=request.POST.get("status", "moved_out"),
+            note=request.POST.get("note", "")[:300],
+        )
+        messages.success(request, _("已办理注销"))
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    return redirect("people:detail", person_id=person_id)
+
+
+def person_merge(request: HttpRequest, person_id: int) -> HttpResponse:
+    _require(request, "people.write_people")
+    selectors.person_get(user=request.user, person_id=person_id, audit=False)  # 404: missing or forbidden
+    if request.method != "POST":
+        return redirect("people:detail", person_id=person_id)
+    other = request.POST.get("merge_id", "")
+    if not other.isdigit():
+        raise Http404
+    try:
+        services.person_merge(
+            actor=request.user,
+            keep_id=person_id,
+            merge_id=int(other),
+            reason=request.POST.get("reason", "")[:200],
+        )
+        messages.success(request, _("已合并"))
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    return redirect("people:detail", person_id=person_id)
+
+
+def person_export_view(request: HttpRequest) -> HttpResponse:
+    _require(request, "people.export_people")
+    filters = selectors.PersonFilter.from_params(request.GET)
+    reveal = request.GET.get("reveal") == "1"
+    try:
+        data = person_export(
+            actor=request.user, filters=filters, reveal=reveal, reason=request.GET.get("reason", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return redirect("people:list")
+    return _xlsx(data, f"people-{dt.date.today():%Y%m%d}.xlsx")
+
+
+def house_list(request: HttpRequest) -> HttpResponse:
+    _require(request, "people.view_people")
+    q = request.GET.get("q", "").strip()[:60]
+    page = Paginator(selectors.house_list(user=request.user, q=q), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "people/house_list.html",
+        {"page": page, "q": q, "can_write": request.user.has_perm("people.write_people")},
+    )
+
+
+def house_detail(request: HttpRequest, house_id: int) -> HttpResponse:
+    _require(request, "people.view_people")
+    house = selectors.house_get(user=request.user, house_id=house_id)
+    return render(
+        request,
+        "people/house_detail.html",
+        {
+            "house": house,
+            "residents": selectors.house_residents(user=request.user, house=house)[:200],
+            "households": selectors.household_list(user=request.user).filter(house=house),
+        },
+    )
+
+
+def house_edit(request: HttpRequest) -> HttpResponse:
+    _require(request, "people.write_people")
+    areas = list(_areas(request))
+    form = HouseForm(request.POST or None, areas=areas)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        area = next((a for a in areas if str(a.pk) == data.pop("area")), None)
+        if area is None:
+            raise Http404
+        try:
+            house = services.house_create(actor=request.user, area=area, data=data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            return redirect("people:house", house_id=house.pk)
+    return render(request, "people/house_form.html", {"form": form})
+
+
+def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
+    _require(request, "people.view_people")
+    household = selectors.household_get(user=request.user, household_id=household_id)
+    members = selectors.household_members(user=request.user, household=household)
+    for m in members:
+        m.relation_label = code_label("household_relation", m.relation)
+    return render(request, "people/household_detail.html", {"household": household, "members": members})
+
+
+def import_template(request: HttpRequest) -> HttpResponse:
+    _require(request, "people.import_people")
+    return _xlsx(importers.roster_template(), "roster-template.xlsx")
+
+
+def import_wizard(request: HttpRequest) -> HttpResponse:
+    """Upload → preview (dry run, errors listed, error report downloadable) → commit."""
+    _require(request, "people.import_people")
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result = None
+    committed = False
+    if (
+        request.method == "POST"
+        and request.POST.get("step") == "commit"
+        and "people_import" in request.session
+    ):
+        stored = request.session.pop("people_import")
+        table = read_table(bytes.fromhex(stored["data"]), stored["name"], importers.ROSTER_COLUMNS)
+        result = importers.people_import(actor=request.user, table=table)
+        committed = True
+        form = ImportForm()
+    elif request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read()
+        try:
+            table = read_table(data, upload.name, importers.ROSTER_COLUMNS)
+        except TableError as exc:
+            form.add_error("file", str(exc))
+        else:
+            result = importers.people_import(actor=request.user, table=table, dry_run=True)
+            request.session["people_import"] = {"name": upload.name, "data": data.hex()}
+    if result is not None:
+        request.session["people_import_errors"] = result.errors[:20000]
+    return render(request, "people/import.html", {"form": form, "result": result, "committed": committed})
+
+
+def import_errors(request: HttpRequest) -> HttpResponse:
+    _require(request, "people.import_people")
+    result = importers.PeopleImportResult(errors=request.session.get("people_import_errors", []))
+    return _xlsx(importers.error_report(result), "import-errors.xlsx")

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from pingan.core.validators import is_valid_id_number
+from pingan.people.models import House, Household, Person
+
+pytestmark = pytest.mark.django_db
+
+
+def fingerprint() -> list[tuple]:
+    return list(
+        Person.objects.order_by("id_number_index").values_list("id_number_index", "name", "area__code")
+    )
+
+
+def test_demo_people_deterministic_and_idempotent(db):
+    call_command("demo", "--no-serve", stdout=io.StringIO(), stderr=io.StringIO())
+    people = list(Person.objects.all()[:50])
+    assert 1500 <= Person.objects.count() <= 4000
+    assert all(is_valid_id_number(p.id_number) and p.id_number.startswith("120103") for p in people)
+    assert all("示例" in p.name for p in people)
+    assert House.objects.count() >= 12 * 50 and Household.objects.exists()
+    assert Person.objects.filter(is_floating=True).exists()
+    before = fingerprint()
+    call_command("demo", "--no-serve", stdout=io.StringIO(), stderr=io.StringIO())
+    assert fingerprint() == before

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.test import Client
+from python_calamine import CalamineWorkbook
+
+from pingan.audit.models import AuditEvent
+from pingan.people.exports import person_export
+from pingan.people.selectors import PersonFilter
+from pingan.people.services import house_create, household_create, person_register
+from tests.people.conftest import make_id
+
+
+@pytest.fixture
+def resident(tree, community_a1, person_data):
+    house = house_create(actor=community_a1, area=tree.a1_1, data={"compound": "测试小区", "room": "101"})
+    person, _ = person_register(
+        actor=community_a1,
+        area=tree.a1_1,
+        house=house,
+        data=person_data(name='=HYPERLINK("x")', remarks="+cmd|' /C calc'!A0"),
+    )
+    household_create(actor=community_a1, area=tree.a1_1, number="H1", householder=person, house=house)
+    return person
+
+
+def cells(data: bytes) -> list[list[object]]:
+    return CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()
+
+
+def test_export_masks_defuses_and_audits(resident, community_a1):
+    rows = cells(person_export(actor=community_a1, filters=PersonFilter()))
+    assert "community_a1" in str(rows[1][0]) or community_a1.username in str(rows[1][0])
+    row = rows[3]
+    assert row[3] == make_id()[:6] + "********" + make_id()[-4:]
+    assert row[5] == "138****5678"
+    assert str(row[0]).startswith("=") is False
+    assert str(row[16]).startswith("'+")
+    assert AuditEvent.objects.filter(action="person.export").count() == 1
+
+
+def test_export_reveal_needs_reason_and_role(resident, community_a1, leader):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        person_export(actor=community_a1, filters=PersonFilter(), reveal=True, reason="")
+    rows = cells(
+        person_export(actor=community_a1, filters=PersonFilter(), reveal=True, reason="入户走访核对")
+    )
+    assert rows[3][3] == make_id() and isinstance(rows[3][3], str)
+    with pytest.raises(PermissionDenied):
+        person_export(actor=leader, filters=PersonFilter())
+
+
+def test_export_scoped(resident, community_b1):
+    rows = cells(person_export(actor=community_b1, filters=PersonFilter()))
+    assert len(rows) == 3  # title, note, header: nothing of A1
+
+
+def login(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_pages_render(resident, community_a1):
+    client = login(community_a1)
+    from pingan.people.models import Household
+
+    hh = Household.objects.get()
+    for url in (
+        "/people/",
+        "/people/?q=ceshi",
+        f"/people/{resident.pk}/",
+        f"/people/{resident.pk}/edit/",
+        "/people/new/",
+        "/people/houses/",
+        f"/people/houses/{resident.current_house_id}/",
+        f"/people/households/{hh.pk}/",
+        "/people/import/",
+        "/people/houses/new/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+    assert client.get("/people/import/template/")["Content-Type"].startswith("application/vnd.openxml")
+    assert AuditEvent.objects.filter(action="access.view", object_id=str(resident.pk)).exists()
+
+
+def test_other_community_gets_404(resident, community_b1):
+    client = login(community_b1)
+    assert client.get(f"/people/{resident.pk}/").status_code == 404
+    assert client.get(f"/people/houses/{resident.current_house_id}/").status_code == 404
+    assert "测试" not in client.get("/people/?status=all").content.decode()
+
+
+def test_register_form_chinese_errors(tree, community_a1):
+    client = login(community_a1)
+    response = client.post(
+        "/people/new/", {"name": "测试王五", "id_number": "120103199001011230", "area": tree.a1_1.pk}
+    )
+    assert response.status_code == 200
+    assert "校验位" in response.content.decode()
+    response = client.post(
+        "/people/new/",
+        {"name": "测试王五", "id_number": make_id(seq=77), "area": tree.a1_1.pk, "phone": "13812345678"},
+    )
+    assert response.status_code == 302
+
+
+def test_import_wizard(tree, community_a1):
+    from tests.people.test_import import good, xlsx
+
+    client = login(community_a1)
+    upload = io.BytesIO(xlsx([good(1), good(2, name="")]))
+    upload.name = "roster.xlsx"
+    response = client.post("/people/import/", {"step": "preview", "file": upload})
+    assert response.status_code == 200 and "拒绝 1" in response.content.decode()
+    assert client.get("/people/import/errors/").status_code == 200
+    response = client.post("/people/import/", {"step": "commit"})
+    assert "新增 1" in response.content.decode()
+
+
+def test_actions_answer_404_outside_scope(resident, community_b1, dept_handler):
+    for user in (community_b1,):
+        client = login(user)
+        for suffix in ("move-out/", "merge/", "edit/"):
+            assert client.get(f"/people/{resident.pk}/{suffix}").status_code == 404, suffix
+            assert client.post(f"/people/{resident.pk}/{suffix}", {"merge_id": "1"}).status_code == 404, (
+                suffix
+            )
+    assert login(dept_handler).get(f"/people/{resident.pk}/move-out/").status_code == 403
