@@ -6,7 +6,8 @@ Exit status:
   3  the audit could not be done: an advisory database did not answer, or packages could not be looked
      up. This is never reported as a pass: nobody knows whether the dependencies are safe.
 
-Run with the virtualenv's interpreter: ``.venv/bin/python scripts/audit_deps.py``. pip-audit asks the PyPI
+Run with the virtualenv's interpreter: ``.venv/bin/python scripts/audit_deps.py [--requirements FILE]`` (the
+virtualenv, or a pinned requirements export). pip-audit asks the PyPI
 JSON API (``/pypi/<name>/<version>/json``); npm audit asks the npm registry's advisory endpoint.
 """
 
@@ -22,9 +23,11 @@ CLEAN, VULNERABLE, NOT_AUDITED = 0, 1, 3
 NPM_LEVELS = ("moderate", "high", "critical")
 
 
-def pip_audit() -> tuple[int, list[str]]:
-    command = [
-        str(Path(sys.executable).parent / "pip-audit"),
+def pip_audit(requirements: str | None = None) -> tuple[int, list[str]]:
+    command = [str(Path(sys.executable).parent / "pip-audit")]
+    if requirements:  # a pinned requirements export instead of the virtualenv
+        command += ["--requirement", requirements, "--no-deps", "--disable-pip"]
+    command += [
         "--skip-editable",  # pingan itself is not on PyPI
         "--format",
         "json",
@@ -86,8 +89,9 @@ def npm_audit() -> tuple[int, list[str]]:
     return CLEAN, [f"npm audit: {total} packages, nothing of moderate severity or worse"]
 
 
-def main() -> int:
-    outcomes = [pip_audit(), npm_audit()]
+def main(argv: list[str]) -> int:
+    requirements = argv[argv.index("--requirements") + 1] if "--requirements" in argv else None
+    outcomes = [pip_audit(requirements), npm_audit()]
     for _, lines in outcomes:
         for line in lines:
             print(line)
@@ -107,4 +111,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -18,7 +18,9 @@ def test_login_home_figures_and_language_switch(page: Any, street_a: Any, tree: 
     assert page.locator("html").get_attribute("lang") == "zh-hans"
     # street A holds 2 communities and 3 grids in the test tree: the figures are counted, not typed
     figures = {
-        page.locator(".pa-figure-label").nth(i).inner_text(): page.locator(".pa-figure-value").nth(i).inner_text()
+        page.locator(".pa-figure-label").nth(i).inner_text(): page.locator(".pa-figure-value")
+        .nth(i)
+        .inner_text()
         for i in range(page.locator(".pa-figure").count())
     }
     assert figures["街道"] == "1"
@@ -29,7 +31,7 @@ def test_login_home_figures_and_language_switch(page: Any, street_a: Any, tree: 
     page.wait_for_load_state("networkidle")
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("link", name="Areas and grids").is_visible()
-    assert page.locator(".pa-figure-label", has_text="Communities").count() == 1
+    assert page.locator(".pa-figure-label").get_by_text("Communities", exact=True).count() == 1
 
     page.select_option("#pa-lang", "zh-hans")
     page.wait_for_load_state("networkidle")

@@ -7,14 +7,9 @@ from typing import Any
 import pytest
 
 from pingan.audit.models import AuditEvent
-from tests.browser import conftest as browser_fixtures
+from tests.browser.fixtures import login
 from tests.factories import PASSWORD
 from tests.testapp.models import Citizen
-
-# the browser fixtures live in tests/browser/conftest.py; this test sits beside the other reveal tests
-browser = browser_fixtures.browser
-page = browser_fixtures.page
-login = browser_fixtures.login
 
 pytestmark = [
     pytest.mark.browser,

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from playwright.sync_api import expect
 
 from pingan.events.models import Event
-from tests.browser.conftest import browser, login  # noqa: F401  (browser: the session chromium fixture)
+from tests.browser.fixtures import login
 from tests.events.conftest import JPEG
 from tests.factories import PASSWORD
 
@@ -19,7 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def open_as(browser: Any, live_server: Any, settings: Any, tmp_path: Any) -> Iterator[Any]:  # noqa: F811
+def open_as(browser: Any, live_server: Any, settings: Any, tmp_path: Any) -> Iterator[Any]:
     settings.MEDIA_ROOT = tmp_path / "media"
     contexts: list[Any] = []
     problems: list[str] = []
@@ -65,6 +66,7 @@ def act(
     fill: dict[str, str] | None = None,
     photo: bool = False,
     choose: str | None = None,
+    then: str = "",
 ) -> None:
     page.get_by_role("button", name=button, exact=True).first.click()
     panel = page.locator(f"#pa-act-{action}")
@@ -79,7 +81,7 @@ def act(
         )
     with page.expect_response(lambda r: f"/{action}/" in r.url):
         panel.locator("button[type=submit]").click()
-    page.wait_for_load_state("networkidle")
+    expect(page.locator(".pa-status").first).to_have_text(then)  # htmx has swapped the panel in
 
 
 def test_report_to_rating_across_three_personas(
@@ -103,27 +105,24 @@ def test_report_to_rating_across_three_personas(
     centre = open_as(street_a.username)
     centre.goto(centre.base_url + "/events/triage/")
     centre.get_by_role("link", name=event.number).click()
-    act(centre, "立案", "accept", {"note": "情况属实"})
-    assert centre.locator(".pa-status").first.inner_text() == "待派遣"
+    act(centre, "立案", "accept", {"note": "情况属实"}, then="待派遣")
     centre.get_by_role("button", name="派遣", exact=True).first.click()
     centre.locator("#pa-f-target").select_option(f"d:{tree.law_enforcement.pk}")
     with centre.expect_response(lambda r: "/dispatch/" in r.url):
         centre.locator("#pa-act-dispatch button[type=submit]").click()
-    centre.wait_for_load_state("networkidle")
-    assert centre.locator(".pa-status").first.inner_text() == "待签收"
+    expect(centre.locator(".pa-status").first).to_have_text("待签收")
 
     handler = open_as(dept_handler.username)
     handler.goto(handler.base_url + "/events/department/")
     handler.get_by_role("link", name=event.number).click()
-    act(handler, "签收", "start")
-    act(handler, "处置反馈", "report_back", {"note": "已劝离摊贩，恢复通行"}, photo=True)
-    assert handler.locator(".pa-status").first.inner_text() == "待核查"
+    act(handler, "签收", "start", then="处置中")
+    act(handler, "处置反馈", "report_back", {"note": "已劝离摊贩，恢复通行"}, photo=True, then="待核查")
 
     grid.goto(grid.base_url + "/events/tasks/")
     grid.locator(".pa-task").first.click()
-    act(grid, "核查", "verify", choose="1", photo=True)
-    assert grid.locator(".pa-status").first.inner_text() == "已结案"
-    act(grid, "评价", "rate", choose="5")
+    act(grid, "核查", "verify", choose="1", photo=True, then="已结案")
+    act(grid, "评价", "rate", choose="5", then="已结案")
+    expect(grid.locator(".pa-stars")).to_be_visible()
     event.refresh_from_db()
     assert (event.status, event.rating, event.closed_on_time) == ("closed", 5, True)
     assert [s.action for s in event.steps.order_by("at", "id")] == [

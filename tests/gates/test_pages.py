@@ -28,7 +28,6 @@ from django.conf import settings
 from django.test import Client
 from django.urls import Resolver404, resolve
 
-from tests.browser.conftest import browser  # noqa: F401  (the session's chromium, a fixture)
 from tests.gates.conftest import COMMUNITY_B, FAST_HASHER, load_demo_district, report
 from tests.gates.discovery import page_pattern_for
 
@@ -117,11 +116,26 @@ class Watch:
     def __init__(self, tab: Any, origin: str) -> None:
         self.problems: list[str] = []
         self.origin = origin
+        self.in_flight: set[Any] = set()
         tab.on("console", self._console)
         tab.on("pageerror", lambda error: self.problems.append(f"script error: {error}"))
-        tab.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url} ({r.failure})"))
+        tab.on("requestfailed", self._failed)
+        tab.on("requestfinished", lambda request: self.in_flight.discard(request))
         tab.on("request", self._request)
         tab.on("response", self._response)
+
+    def _failed(self, request: Any) -> None:
+        self.in_flight.discard(request)
+        # ERR_ABORTED: cancelled by the page itself (a newer map request, leaving the page), not a failure
+        if "ERR_ABORTED" not in (request.failure or ""):
+            self.problems.append(f"request failed: {request.url} ({request.failure})")
+
+    def settle(self, tab: Any, timeout_ms: int = 5000) -> None:
+        """Wait until the page has no request in flight (data fetched after loading, e.g. map layers)."""
+        waited = 0
+        while self.in_flight and waited < timeout_ms:
+            tab.wait_for_timeout(50)
+            waited += 50
 
     def _console(self, message: Any) -> None:
         if message.type == "error":
@@ -130,6 +144,8 @@ class Watch:
     def _request(self, request: Any) -> None:
         if not request.url.startswith((self.origin + "/", "data:", "blob:")):
             self.problems.append(f"external request: {request.url}")
+        else:
+            self.in_flight.add(request)
 
     def _response(self, response: Any) -> None:
         if response.status >= 400:
@@ -189,7 +205,7 @@ def test_pages_as_the_persona_sees_them(
     username: str,
     demo: None,
     live_server: Any,
-    browser: Any,  # noqa: F811
+    browser: Any,
     cjk_fonts: None,
     axe_script: Path,
 ) -> None:
@@ -222,6 +238,7 @@ def test_pages_as_the_persona_sees_them(
             tab.set_viewport_size({"width": VIEWPORTS["desktop"][0], "height": VIEWPORTS["desktop"][1]})
             response = tab.goto(base + path, wait_until="load")
             tab.wait_for_function(HTMX_IDLE)
+            watch.settle(tab)
             if response is None or response.status != 200:
                 problems.append(f"{path}: answered {response.status if response else 'nothing'}")
             if tab.url.rstrip("/") != (base + path).rstrip("/"):
@@ -231,6 +248,7 @@ def test_pages_as_the_persona_sees_them(
                 queue += first_object_links(tab, seen_patterns)
             for width, height in VIEWPORTS.values():
                 tab.set_viewport_size({"width": width, "height": height})
+                watch.settle(tab)
                 tab.screenshot(path=str(folder / f"{name}-{width}.png"), full_page=True)
             problems += [f"{path}: {p}" for p in watch.take()]
     finally:

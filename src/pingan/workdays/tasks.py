@@ -30,6 +30,11 @@ def calendar_check(now: dt.datetime | None = None) -> dict[str, int]:
     admins = User.objects.filter(role=Role.SYSTEM_ADMIN, is_active=True).exclude(
         notifications__kind="workdays.missing", notifications__title=title
     )
-    sent = notify(users=admins, kind="workdays.missing", title=title, url=reverse("workdays:holidays"),
-                  body=_("请在“节假日与调休”中录入或导入国务院公布的放假安排"))
+    sent = notify(
+        users=admins,
+        kind="workdays.missing",
+        title=title,
+        url=reverse("workdays:holidays"),
+        body=_("请在“节假日与调休”中录入或导入国务院公布的放假安排"),
+    )
     return {"missing_years": len(missing), "notified": sent}
