@@ -46,8 +46,14 @@ def get_area(request: HttpRequest, area_id: int) -> Any:
 def create_area(request: HttpRequest, payload: AreaCreateIn) -> Any:
     parent = selectors.area_get(user=request.user, area_id=payload.parent_id) if payload.parent_id else None
     area = services.area_create(
-        actor=request.user, code=payload.code, name=payload.name, level=payload.level, parent=parent,
-        boundary=payload.boundary, population=payload.population, households=payload.households,
+        actor=request.user,
+        code=payload.code,
+        name=payload.name,
+        level=payload.level,
+        parent=parent,
+        boundary=payload.boundary,
+        population=payload.population,
+        households=payload.households,
     )
     return 201, _detail(area)
 

@@ -18,13 +18,16 @@ class AreaForm(forms.Form):
     name = forms.CharField(label=_("名称"), max_length=60)
     population = forms.IntegerField(label=_("人口数"), min_value=0, required=False)
     households = forms.IntegerField(label=_("户数"), min_value=0, required=False)
-    boundary = forms.CharField(label=_("边界 (GeoJSON)"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    boundary = forms.CharField(
+        label=_("边界 (GeoJSON)"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
     active = forms.BooleanField(label=_("启用"), required=False, initial=True)
 
     def __init__(self, *args: Any, parents: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["parent"].queryset = parents
-        self.fields["parent"].label_from_instance = lambda a: f"{a.code} {a.name}"
+        parent: Any = self.fields["parent"]
+        parent.queryset = parents
+        parent.label_from_instance = lambda a: f"{a.code} {a.name}"
         if editing:
             for name in ("parent", "level"):
                 self.fields[name].disabled = True
@@ -33,8 +36,13 @@ class AreaForm(forms.Form):
     @staticmethod
     def initial_for(area: Area) -> dict[str, Any]:
         return {
-            "parent": area.parent_id, "level": area.level, "code": area.code, "name": area.name,
-            "population": area.population, "households": area.households, "active": area.active,
+            "parent": area.parent_id,
+            "level": area.level,
+            "code": area.code,
+            "name": area.name,
+            "population": area.population,
+            "households": area.households,
+            "active": area.active,
             "boundary": json.dumps(area.boundary, ensure_ascii=False) if area.boundary else "",
         }
 
@@ -56,7 +64,9 @@ class AreaImportForm(forms.Form):
 
 
 class DepartmentForm(forms.Form):
-    code = forms.CharField(label=_("部门标识"), max_length=40, help_text=_("字母、数字、- 和 _，如 hx-police"))
+    code = forms.CharField(
+        label=_("部门标识"), max_length=40, help_text=_("字母、数字、- 和 _，如 hx-police")
+    )
     name = forms.CharField(label=_("名称"), max_length=80)
     kind = forms.ChoiceField(label=_("类别"))
     area = forms.ModelChoiceField(label=_("所属辖区"), queryset=Area.objects.none())
@@ -66,7 +76,8 @@ class DepartmentForm(forms.Form):
 
     def __init__(self, *args: Any, areas: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [("", "—")] + code_choices("department_type")
+        kind: Any = self.fields["kind"]
+        kind.choices = [("", "—"), *code_choices("department_type")]
         for name in ("area", "serves"):
             field: Any = self.fields[name]
             field.queryset = areas

@@ -38,7 +38,12 @@ class Area(TimeStamped):
     name = models.CharField(_("名称"), max_length=60)
     level = models.CharField(_("层级"), max_length=10, choices=Level.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("上级"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     boundary = models.JSONField(_("边界 (GeoJSON)"), null=True, blank=True)
     population = models.PositiveIntegerField(_("人口数"), null=True, blank=True)

@@ -132,7 +132,9 @@ def area_figures(user: Any) -> list[Any]:
     if user.is_admin_role and not user.has_perm("areas.manage_areas"):
         return []
     counts = area_level_counts(user=user)
-    population = area_list(user=user).filter(level="community", active=True).aggregate(n=Sum("population"))["n"]
+    population = (
+        area_list(user=user).filter(level="community", active=True).aggregate(n=Sum("population"))["n"]
+    )
     url = reverse("areas:tree")
     figures = [
         Figure(pgettext_lazy("figure", "街道"), counts.get("street", 0), url=f"{url}?level=street"),
@@ -151,6 +153,12 @@ def area_search(user: Any, q: str, limit: int) -> list[Any]:
 
     hits = []
     for area in area_list(user=user, filters=AreaFilter(q=q))[:limit]:
-        hits.append(SearchHit(kind=str(area.get_level_display()), title=area.name, detail=area.code,
-                              url=reverse("areas:detail", args=[area.pk])))
+        hits.append(
+            SearchHit(
+                kind=str(area.get_level_display()),
+                title=area.name,
+                detail=area.code,
+                url=reverse("areas:detail", args=[area.pk]),
+            )
+        )
     return hits

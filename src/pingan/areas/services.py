@@ -35,7 +35,9 @@ def _validate_boundary(boundary: Any) -> dict[str, Any] | None:
     if not isinstance(boundary, dict):
         raise ValidationError({"boundary": _("边界必须是 GeoJSON 对象")})
     geometry = boundary.get("geometry", boundary) if boundary.get("type") == "Feature" else boundary
-    if geometry.get("type") not in ("Polygon", "MultiPolygon") or not isinstance(geometry.get("coordinates"), list):
+    if geometry.get("type") not in ("Polygon", "MultiPolygon") or not isinstance(
+        geometry.get("coordinates"), list
+    ):
         raise ValidationError({"boundary": _("边界必须是 Polygon 或 MultiPolygon 类型的 GeoJSON")})
     return geometry
 
@@ -119,8 +121,11 @@ def area_update(*, actor: Any, area_id: int, data: dict[str, Any]) -> Area:
     area = Area.objects.select_for_update().get(pk=area_id)
     before = _snapshot(area)
     code, name, _level = _clean_area(
-        code=data.get("code", area.code), name=data.get("name", area.name), level=area.level,
-        parent=area.parent, existing=area,
+        code=data.get("code", area.code),
+        name=data.get("name", area.name),
+        level=area.level,
+        parent=area.parent,
+        existing=area,
     )
     area.code, area.name = code, name
     if "boundary" in data:
@@ -198,8 +203,12 @@ def area_import(*, actor: Any, table: Any, dry_run: bool = False) -> ImportResul
     missing = [name for name in ("code", "name") if name not in match.columns]
     if missing:
         result.errors.append(
-            {"row": table.header_row_number, "column": "", "reason": _("缺少必需的列：%(c)s") % {
-                "c": "、".join(AREA_IMPORT_COLUMNS[m][0] for m in missing)}}
+            {
+                "row": table.header_row_number,
+                "column": "",
+                "reason": _("缺少必需的列：%(c)s")
+                % {"c": "、".join(AREA_IMPORT_COLUMNS[m][0] for m in missing)},
+            }
         )
         return result
     parsed: list[tuple[int, dict[str, Any]]] = []
@@ -213,7 +222,9 @@ def area_import(*, actor: Any, table: Any, dry_run: bool = False) -> ImportResul
         try:
             level = code_resolve("area_level", level) if level else LEVEL_BY_LENGTH.get(len(code), "")
         except UnknownCode:
-            result.errors.append({"row": row_number, "column": "层级", "reason": _("层级“%(v)s”无法识别") % {"v": level}})
+            result.errors.append(
+                {"row": row_number, "column": "层级", "reason": _("层级“%(v)s”无法识别") % {"v": level}}
+            )
             continue
         values["code"], values["level"] = code, level
         parsed.append((row_number, values))
@@ -224,7 +235,11 @@ def area_import(*, actor: Any, table: Any, dry_run: bool = False) -> ImportResul
             code = values["code"]
             if code in seen:
                 result.errors.append(
-                    {"row": row_number, "column": "区划代码", "reason": _("代码重复，首次出现在第 %(r)d 行") % {"r": seen[code]}}
+                    {
+                        "row": row_number,
+                        "column": "区划代码",
+                        "reason": _("代码重复，首次出现在第 %(r)d 行") % {"r": seen[code]},
+                    }
                 )
                 continue
             seen[code] = row_number
@@ -250,8 +265,13 @@ def area_import(*, actor: Any, table: Any, dry_run: bool = False) -> ImportResul
 
 def _column_label(key: str) -> str:
     return {
-        "code": "区划代码", "name": "名称", "level": "层级", "parent": "上级代码",
-        "boundary": "边界", "population": "人口数", "households": "户数",
+        "code": "区划代码",
+        "name": "名称",
+        "level": "层级",
+        "parent": "上级代码",
+        "boundary": "边界",
+        "population": "人口数",
+        "households": "户数",
     }.get(key, key)
 
 
@@ -269,8 +289,14 @@ def _import_one(*, actor: Any, values: dict[str, Any], result: ImportResult) -> 
     existing = Area.objects.filter(code=code).first()
     if existing is None:
         area_create(
-            actor=actor, code=code, name=str(values.get("name") or ""), level=level, parent=parent,
-            boundary=values.get("boundary"), population=population, households=households,
+            actor=actor,
+            code=code,
+            name=str(values.get("name") or ""),
+            level=level,
+            parent=parent,
+            boundary=values.get("boundary"),
+            population=population,
+            households=households,
         )
         result.created += 1
         return
@@ -345,6 +371,10 @@ def department_save(
     changes = diff_fields(before, after)
     if serves is not None:
         changes["serves"] = [None, sorted(a.code for a in serves)]
-    audit_record(actor=actor, action="department.update" if existing else "department.create", obj=department,
-                 changes=changes)
+    audit_record(
+        actor=actor,
+        action="department.update" if existing else "department.create",
+        obj=department,
+        changes=changes,
+    )
     return department

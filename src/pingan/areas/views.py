@@ -26,11 +26,18 @@ def area_tree(request: HttpRequest) -> HttpResponse:
     level = request.GET.get("level", "")
     filters = selectors.AreaFilter(q=q or None, level=level if level in Level.values else None)
     areas = list(selectors.area_list(user=request.user, filters=filters)[:2000])
-    return render(request, "areas/area_tree.html", {
-        "areas": areas, "q": q, "level": level, "levels": Level.choices,
-        "can_manage": request.user.has_perm("areas.manage_areas"),
-        "counts": selectors.area_level_counts(user=request.user),
-    })
+    return render(
+        request,
+        "areas/area_tree.html",
+        {
+            "areas": areas,
+            "q": q,
+            "level": level,
+            "levels": Level.choices,
+            "can_manage": request.user.has_perm("areas.manage_areas"),
+            "counts": selectors.area_level_counts(user=request.user),
+        },
+    )
 
 
 def area_detail(request: HttpRequest, area_id: int) -> HttpResponse:
@@ -38,14 +45,21 @@ def area_detail(request: HttpRequest, area_id: int) -> HttpResponse:
     children = list(selectors.area_list(user=request.user, filters=selectors.AreaFilter(parent_id=area.pk)))
     shapes = [
         {"name": a.name, "code": a.code, "geometry": a.boundary, "url": f"/areas/{a.pk}/"}
-        for a in [area, *children] if a.boundary
+        for a in [area, *children]
+        if a.boundary
     ]
-    return render(request, "areas/area_detail.html", {
-        "area": area, "path": selectors.area_path(area), "children": children,
-        "departments": selectors.department_list(user=request.user).filter(serves=area),
-        "shapes": shapes,
-        "can_manage": request.user.has_perm("areas.manage_areas"),
-    })
+    return render(
+        request,
+        "areas/area_detail.html",
+        {
+            "area": area,
+            "path": selectors.area_path(area),
+            "children": children,
+            "departments": selectors.department_list(user=request.user).filter(serves=area),
+            "shapes": shapes,
+            "can_manage": request.user.has_perm("areas.manage_areas"),
+        },
+    )
 
 
 def area_edit(request: HttpRequest, area_id: int | None = None) -> HttpResponse:
@@ -63,14 +77,23 @@ def area_edit(request: HttpRequest, area_id: int | None = None) -> HttpResponse:
         try:
             if area is None:
                 saved = services.area_create(
-                    actor=request.user, code=data["code"], name=data["name"], level=data["level"],
-                    parent=data["parent"], boundary=data["boundary"], population=data["population"],
+                    actor=request.user,
+                    code=data["code"],
+                    name=data["name"],
+                    level=data["level"],
+                    parent=data["parent"],
+                    boundary=data["boundary"],
+                    population=data["population"],
                     households=data["households"],
                 )
             else:
-                saved = services.area_update(actor=request.user, area_id=area.pk, data={
-                    k: data[k] for k in ("code", "name", "boundary", "population", "households", "active")
-                })
+                saved = services.area_update(
+                    actor=request.user,
+                    area_id=area.pk,
+                    data={
+                        k: data[k] for k in ("code", "name", "boundary", "population", "households", "active")
+                    },
+                )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -88,10 +111,14 @@ def area_import(request: HttpRequest) -> HttpResponse:
         stored = request.session.pop("area_import")
         table = read_table(bytes.fromhex(stored["data"]), stored["name"], services.AREA_IMPORT_COLUMNS)
         result = services.area_import(actor=request.user, table=table)
-        messages.success(request, _("导入完成：新增 %(c)d，更新 %(u)d，未变 %(n)d，拒绝 %(r)d") % {
-            "c": result.created, "u": result.updated, "n": result.unchanged, "r": result.rejected})
-        return render(request, "areas/area_import.html", {"form": AreaImportForm(), "result": result,
-                                                          "committed": True})
+        messages.success(
+            request,
+            _("导入完成：新增 %(c)d，更新 %(u)d，未变 %(n)d，拒绝 %(r)d")
+            % {"c": result.created, "u": result.updated, "n": result.unchanged, "r": result.rejected},
+        )
+        return render(
+            request, "areas/area_import.html", {"form": AreaImportForm(), "result": result, "committed": True}
+        )
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         data = upload.read()
@@ -109,26 +136,40 @@ def departments(request: HttpRequest) -> HttpResponse:
     items = list(selectors.department_list(user=request.user).prefetch_related("serves"))
     for item in items:
         item.kind_label = code_label("department_type", item.kind)  # type: ignore[attr-defined]
-    return render(request, "areas/department_list.html", {
-        "departments": items, "can_manage": request.user.has_perm("areas.manage_departments"),
-    })
+    return render(
+        request,
+        "areas/department_list.html",
+        {
+            "departments": items,
+            "can_manage": request.user.has_perm("areas.manage_departments"),
+        },
+    )
 
 
 def department_edit(request: HttpRequest, department_id: int | None = None) -> HttpResponse:
     _require(request, "areas.manage_departments")
-    department = selectors.department_get(user=request.user, department_id=department_id) if department_id else None
+    department = (
+        selectors.department_get(user=request.user, department_id=department_id) if department_id else None
+    )
     initial: dict[str, Any] = {}
     if department is not None:
-        initial = {"code": department.code, "name": department.name, "kind": department.kind,
-                   "area": department.area_id, "serves": [a.pk for a in department.serves.all()],
-                   "phone": department.phone, "active": department.active}
+        initial = {
+            "code": department.code,
+            "name": department.name,
+            "kind": department.kind,
+            "area": department.area_id,
+            "serves": [a.pk for a in department.serves.all()],
+            "phone": department.phone,
+            "active": department.active,
+        }
     areas = selectors.area_list(user=request.user).exclude(level=Level.GRID)
     form = DepartmentForm(request.POST or None, initial=initial, areas=areas)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             services.department_save(
-                actor=request.user, department_id=department.pk if department else None,
+                actor=request.user,
+                department_id=department.pk if department else None,
                 data={k: data[k] for k in ("code", "name", "kind", "area", "phone", "active")},
                 serves=list(data["serves"]),
             )
@@ -145,5 +186,7 @@ def area_options(request: HttpRequest) -> HttpResponse:
     parent_id = request.GET.get("parent")
     areas: list[Area] = []
     if parent_id and parent_id.isdigit():
-        areas = list(selectors.area_list(user=request.user, filters=selectors.AreaFilter(parent_id=int(parent_id))))
+        areas = list(
+            selectors.area_list(user=request.user, filters=selectors.AreaFilter(parent_id=int(parent_id)))
+        )
     return render(request, "areas/_area_options.html", {"areas": areas})

@@ -44,7 +44,9 @@ DEBUG = env_bool("PINGAN_DEBUG", default=not PRODUCTION)
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("PINGAN_DEBUG must not be on in production")
 
-ALLOWED_HOSTS = env_list("PINGAN_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
+ALLOWED_HOSTS = env_list(
+    "PINGAN_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
+)
 CSRF_TRUSTED_ORIGINS = env_list("PINGAN_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -117,7 +119,9 @@ TEMPLATES = [
 # --- database -------------------------------------------------------------------------------------
 _default_sqlite = f"sqlite:///{VAR_DIR / 'pingan.sqlite3'}"
 DATABASE_URL = env_str("DATABASE_URL", _default_sqlite)
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("PINGAN_DB_CONN_MAX_AGE", 60))}
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("PINGAN_DB_CONN_MAX_AGE", 60))
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(str(DATABASES["default"]["NAME"])).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -248,4 +252,6 @@ PINGAN_DISTRICT_NAME = env_str("PINGAN_DISTRICT_NAME", "")
 # Audit trail retention (MLPS: at least six months). May be raised, never lowered below 180 days.
 PINGAN_AUDIT_RETENTION_DAYS = env_int("PINGAN_AUDIT_RETENTION_DAYS", 180)
 if PINGAN_AUDIT_RETENTION_DAYS < 180:
-    raise ImproperlyConfigured("PINGAN_AUDIT_RETENTION_DAYS must be at least 180 (audit records kept six months)")
+    raise ImproperlyConfigured(
+        "PINGAN_AUDIT_RETENTION_DAYS must be at least 180 (audit records kept six months)"
+    )

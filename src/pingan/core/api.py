@@ -36,8 +36,15 @@ class ErrorOut(Schema):
 
 
 # 403 is the CSRF refusal of a session-authenticated unsafe request (forbidden objects answer 404).
-ERROR_RESPONSES: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
-                                   422: ErrorOut, 429: ErrorOut}
+ERROR_RESPONSES: dict[int, Any] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+    429: ErrorOut,
+}
 
 
 def _iso_date_only(value: Any) -> Any:
@@ -147,8 +154,14 @@ class SessionAuth(APIKeyCookie):
         return None
 
 
-def error_response(api: NinjaAPI, request: HttpRequest, status: int, code: str, message: str,
-                   details: list[dict[str, Any]] | None = None) -> HttpResponse:
+def error_response(
+    api: NinjaAPI,
+    request: HttpRequest,
+    status: int,
+    code: str,
+    message: str,
+    details: list[dict[str, Any]] | None = None,
+) -> HttpResponse:
     return api.create_response(
         request, {"error": {"code": code, "message": message, "details": details or []}}, status=status
     )
@@ -198,8 +211,15 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        codes = {400: "bad_request", 401: "unauthenticated", 403: "not_found", 404: "not_found",
-                 405: "method_not_allowed", 409: "conflict", 429: "rate_limited"}
+        codes = {
+            400: "bad_request",
+            401: "unauthenticated",
+            403: "not_found",
+            404: "not_found",
+            405: "method_not_allowed",
+            409: "conflict",
+            429: "rate_limited",
+        }
         status = 404 if exc.status_code == 403 else exc.status_code
         message = "未找到" if exc.status_code == 403 else str(exc)
         return error_response(api, request, status, codes.get(exc.status_code, "error"), message)

@@ -50,7 +50,11 @@ def sync_code_tables(directory: Path = CODES_DIR) -> dict[str, int]:
     for row in _read_csv(tables_file):
         table, _ = CodeTable.objects.update_or_create(
             key=row["key"],
-            defaults={"name": row["name"], "name_en": row.get("name_en", ""), "standard": row.get("standard", "")},
+            defaults={
+                "name": row["name"],
+                "name_en": row.get("name_en", ""),
+                "standard": row.get("standard", ""),
+            },
         )
         rows = _read_csv(directory / f"{row['key']}.csv")
         existing = {item.code: item for item in CodeItem.objects.filter(table=table)}

@@ -154,8 +154,15 @@ def write_xlsx(
 ) -> bytes:
     """An xlsx with an optional title line and note line (who exported when) above the header."""
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
-                                            "strings_to_numbers": False, "strings_to_urls": False})
+    workbook = xlsxwriter.Workbook(
+        buffer,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
     sheet = workbook.add_worksheet(sheet_name[:31])
     bold = workbook.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
     text_format = workbook.add_format({"num_format": "@"})
@@ -178,7 +185,9 @@ def write_xlsx(
             if value is None or value == "":
                 continue
             if column.text or isinstance(value, str):
-                sheet.write_string(row_index, col_index, str(defuse(value)), text_format if column.text else None)
+                sheet.write_string(
+                    row_index, col_index, str(defuse(value)), text_format if column.text else None
+                )
             elif isinstance(value, dt.datetime):
                 sheet.write_datetime(row_index, col_index, value.replace(tzinfo=None), datetime_format)
             elif isinstance(value, dt.date):

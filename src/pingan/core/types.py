@@ -11,4 +11,4 @@ if TYPE_CHECKING:
 class AuthedRequest(HttpRequest):
     """A request behind LoginRequiredMiddleware: ``user`` is a signed-in User."""
 
-    user: User  # type: ignore[assignment]
+    user: User

@@ -26,8 +26,18 @@ def home(request: HttpRequest) -> HttpResponse:
         "xAxis": {"type": "category", "data": [s["name"] for s in overview], "axisLabel": {"rotate": 30}},
         "yAxis": {"type": "value", "minInterval": 1},
         "series": [
-            {"name": pgettext("figure", "社区"), "type": "bar", "data": [s["communities"] for s in overview], "color": "#1f4e8c"},
-            {"name": pgettext("figure", "网格"), "type": "bar", "data": [s["grids"] for s in overview], "color": "#e8a33d"},
+            {
+                "name": pgettext("figure", "社区"),
+                "type": "bar",
+                "data": [s["communities"] for s in overview],
+                "color": "#1f4e8c",
+            },
+            {
+                "name": pgettext("figure", "网格"),
+                "type": "bar",
+                "data": [s["grids"] for s in overview],
+                "color": "#e8a33d",
+            },
         ],
     }
     context = {"figures": home_figures(user=request.user), "overview": overview, "chart_option": chart_option}

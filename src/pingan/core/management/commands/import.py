@@ -34,7 +34,9 @@ class Command(BaseCommand):
         parser.add_argument("kind", help="what to import: " + ", ".join(sorted(_importers())))
         parser.add_argument("file", type=Path)
         parser.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
-        parser.add_argument("--as", dest="as_user", help="import as this user (their permissions and scope apply)")
+        parser.add_argument(
+            "--as", dest="as_user", help="import as this user (their permissions and scope apply)"
+        )
         parser.add_argument("--report", type=Path, help="write rejected rows and reasons to this xlsx")
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
@@ -65,13 +67,17 @@ class Command(BaseCommand):
             raise CommandError(f"用户 {options['as_user']} 无权导入 {options['kind']}") from None
         data = result.as_dict()
         if options["report"]:
-            options["report"].write_bytes(write_xlsx(
-                columns=[Column("行号", 8), Column("列", 14), Column("原因", 60)],
-                rows=[[e["row"], e["column"], e["reason"]] for e in data["errors"]],
-                title=f"导入错误报告：{path.name}",
-            ))
+            options["report"].write_bytes(
+                write_xlsx(
+                    columns=[Column("行号", 8), Column("列", 14), Column("原因", 60)],
+                    rows=[[e["row"], e["column"], e["reason"]] for e in data["errors"]],
+                    title=f"导入错误报告：{path.name}",
+                )
+            )
         if options["json"]:
-            self.stdout.write(json.dumps(data | {"dry_run": options["dry_run"]}, ensure_ascii=False, indent=2))
+            self.stdout.write(
+                json.dumps(data | {"dry_run": options["dry_run"]}, ensure_ascii=False, indent=2)
+            )
             return
         prefix = "预演（未写入）" if options["dry_run"] else "已导入"
         self.stdout.write(
