@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+# pytest-xdist workers for the whole suite (docs/testing.md, "CI")
+PYTEST_PARALLEL ?= -n 2
 
 .PHONY: messages demo test test-only install dev vendor browser-deps lint format typecheck migrations-check deploy-check ci clean gates audit sbom secrets-check
 
@@ -11,20 +13,36 @@ demo: install vendor ## install, build front-end files, load the demo district a
 	$(BIN)/pingan demo
 
 test: dev vendor browser-deps ## install dev dependencies and run the whole suite
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PARALLEL)
 
 test-only: ## run the suite without reinstalling (DATABASE_URL selects the database)
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PARALLEL)
 
 # --- quality gates (docs/testing.md) ------------------------------------------------------------------
 gates: dev vendor browser-deps ## only the gates: API fuzzing, cross-jurisdiction matrix, pages, secrets (DATABASE_URL selects the database)
-	$(BIN)/pytest -m gates
+	$(BIN)/pytest $(PYTEST_PARALLEL) -m gates
 
 audit: dev node_modules/.package-lock.json ## known-vulnerable dependencies (pip-audit, npm audit); exit 3 = advisory data unreachable, not a pass
 	$(BIN)/python scripts/audit_deps.py
 
 sbom: dev node_modules/.package-lock.json ## CycloneDX SBOMs of the Python and npm packages, in var/sbom/
 	$(BIN)/python scripts/sbom.py
+
+# --- benchmarks (docs/benchmarks.md) -----------------------------------------------------------------------
+# Every bench/bench_*.py against its own scratch PostgreSQL database (pingan_bench_*, created when missing;
+# BENCH_PG_URL is the server), output in var/bench/<script>.txt with the machine, date and load average
+# (the machine may be shared: compare CPU-seconds, not only wall time). Copy the figures to docs/benchmarks.md.
+BENCH_PG_URL ?= postgres://postgres@127.0.0.1:5432
+.PHONY: bench
+bench: dev ## run every benchmark in bench/ on scratch PostgreSQL databases; output in var/bench/
+	$(BIN)/pip install --quiet -e '.[bench]'
+	@mkdir -p var/bench
+	@set -o pipefail; for script in bench/bench_*.py; do \
+		name=$$(basename $$script .py); db=pingan_$${name}; \
+		echo "== $$script ($$db)"; \
+		{ echo "# $$script — $$(date -u +%FT%TZ) — $$(uname -m), $$(nproc) CPUs — load average: $$(cut -d' ' -f1-3 /proc/loadavg)"; \
+		  $(BIN)/python $$script --database-url $(BENCH_PG_URL)/$$db; } 2>&1 | tee var/bench/$$name.txt || exit 1; \
+	done
 
 secrets-check: ## no private key, key file, production key, password or demo password in the repository
 	$(PYTHON) scripts/check_secrets.py

@@ -65,21 +65,25 @@ def login(page: Any, username: str, password: str) -> None:
     page.goto(page.base_url + "/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
     if page.url.endswith("/accounts/login/verify/"):
         from pingan.accounts.models import User
         from tests.factories import totp_now
 
         page.fill("#id_code", totp_now(User.objects.get(username=username)))
-        page.click("button[type=submit]")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
         page.wait_for_load_state("networkidle")
     elif page.url.endswith("/accounts/login/enrol/"):
         import pyotp
 
         secret = page.locator("[data-totp-secret]").get_attribute("data-totp-secret")
         page.fill("#id_code", pyotp.TOTP(secret).now())
-        page.click("button[type=submit]")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
         page.wait_for_load_state("networkidle")
-        page.click("#pa-continue")  # past the recovery codes
+        with page.expect_navigation():
+            page.click("#pa-continue")  # past the recovery codes
         page.wait_for_load_state("networkidle")

@@ -20,19 +20,22 @@ def submit_password(page: Any, username: str) -> None:
     page.goto(page.base_url + "/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
 
 
 def submit_code(page: Any, code: str) -> None:
     page.fill("#id_code", code)
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
 
 
 def logout(page: Any) -> None:
     page.click("header .dropdown-toggle")
-    page.click("text=退出登录")
+    with page.expect_navigation():
+        page.click("text=退出登录")
     page.wait_for_load_state("networkidle")
     assert "/accounts/login/" in page.url
 
@@ -57,7 +60,8 @@ def test_sysadmin_enrols_and_signs_in_with_totp(page: Any, system_admin: Any, tm
     submit_code(page, totp.now())
     codes = [c.strip() for c in page.locator(".pa-recovery-codes code").all_inner_texts()]
     assert len(codes) == 10 and len(set(codes)) == 10
-    page.click("#pa-continue")
+    with page.expect_navigation():
+        page.click("#pa-continue")
     page.wait_for_load_state("networkidle")
     assert page.url.rstrip("/") == page.base_url
     assert page.get_by_role("link", name="用户与任职").is_visible()

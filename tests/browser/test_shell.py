@@ -27,13 +27,15 @@ def test_login_home_figures_and_language_switch(page: Any, street_a: Any, tree: 
     assert figures["社区"] == str(tree.street_a.children.count())
     assert page.get_by_role("link", name="辖区网格").is_visible()
 
-    page.select_option("#pa-lang", "en")
+    with page.expect_navigation():
+        page.select_option("#pa-lang", "en")
     page.wait_for_load_state("networkidle")
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("link", name="Areas and grids").is_visible()
     assert page.locator(".pa-figure-label").get_by_text("Communities", exact=True).count() == 1
 
-    page.select_option("#pa-lang", "zh-hans")
+    with page.expect_navigation():
+        page.select_option("#pa-lang", "zh-hans")
     page.wait_for_load_state("networkidle")
     assert page.locator("html").get_attribute("lang") == "zh-hans"
     assert page.get_by_role("link", name="辖区网格").is_visible()
@@ -42,6 +44,7 @@ def test_login_home_figures_and_language_switch(page: Any, street_a: Any, tree: 
 def test_scope_switcher_narrows_the_figures(page: Any, district_admin: Any, tree: Any) -> None:
     login(page, district_admin.username, PASSWORD)
     assert page.locator(".pa-figure", has_text="街道").locator(".pa-figure-value").inner_text() == "2"
-    page.select_option("#pa-scope", tree.street_a.code)
+    with page.expect_navigation():
+        page.select_option("#pa-scope", tree.street_a.code)
     page.wait_for_load_state("networkidle")
     assert page.locator(".pa-figure", has_text="街道").locator(".pa-figure-value").inner_text() == "1"

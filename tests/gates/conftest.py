@@ -3,15 +3,14 @@ personas, and a summary printed at the end of the run (and written under var/gat
 
 The demo district is loaded with ``pingan demo --no-serve`` inside an outer transaction that the module
 rolls back at its end; each test runs in a savepoint inside it (pytest-django's ``db``), so the data is
-loaded once per module on SQLite and PostgreSQL alike. Browser tests (transactional) load it per test.
+loaded once per module on SQLite and PostgreSQL alike. The page gate commits it for its own live server
+(tests/gates/test_pages.py::demo_server).
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,31 +23,6 @@ from django.test import Client
 COMMUNITY_B = ("community2", "粤江里社区")
 
 FAST_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
-
-_SUMMARY: list[str] = []
-
-
-def report(line: str) -> None:
-    """A line for the end-of-run summary of the gates (also written to var/gates/summary.txt)."""
-    _SUMMARY.append(line)
-
-
-def gates_dir() -> Path:
-    from django.conf import settings
-
-    path = Path(settings.BASE_DIR) / "var" / "gates"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not _SUMMARY:
-        return
-    terminalreporter.section("quality gates")
-    for line in _SUMMARY:
-        terminalreporter.write_line(line)
-    with contextlib.suppress(OSError):  # a read-only checkout still shows the summary
-        (gates_dir() / "summary.txt").write_text("\n".join(_SUMMARY) + "\n", encoding="utf-8")
 
 
 def load_demo_district() -> None:

@@ -42,8 +42,9 @@ from schemathesis.specs.openapi.checks import (
 )
 from urllib3 import HTTPHeaderDict, HTTPResponse
 
-from tests.gates.conftest import demo_user, gates_dir, report
+from tests.gates.conftest import demo_user
 from tests.gates.discovery import openapi_document
+from tests.gates.summary import record
 
 pytestmark = [pytest.mark.gates, pytest.mark.django_db]
 
@@ -66,16 +67,15 @@ class DjangoClientAdapter(requests.adapters.BaseAdapter):
     in-process (no server thread, so the demo district loaded in the test's transaction is visible on SQLite
     and PostgreSQL alike) and returns server errors as 500 answers instead of raising."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.client = Client(raise_request_exception=False)
-
-    def send(self, request: Any, **kwargs: Any) -> requests.Response:
+    def send(self, request: Any, *args: Any, **kwargs: Any) -> requests.Response:
+        client = Client(
+            raise_request_exception=False
+        )  # fresh: no cookie carried from one request to the next
         url = urlsplit(request.url)
         body = request.body or b""
         headers = {k: v for k, v in request.headers.items() if k.lower() not in ("content-length", "host")}
         content_type = headers.pop("Content-Type", "application/octet-stream")
-        answer = self.client.generic(
+        answer = client.generic(
             request.method,
             url.path + (f"?{url.query}" if url.query else ""),
             data=body.encode() if isinstance(body, str) else body,
@@ -151,31 +151,14 @@ def _token(user: Any) -> str:
     return token_issue(user=user)[0]
 
 
-# status codes seen per operation and persona, written to var/gates/api-fuzz.txt
+# status codes seen per operation and persona (var/gates/api-fuzz.txt, written by tests/gates/summary.py)
 _STATUSES: dict[str, dict[str, set[int]]] = {}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def fuzz_report() -> Iterator[None]:
-    yield
-    if not _STATUSES:
-        return
-    lines = []
-    never_ok = []
-    for label in sorted(_STATUSES):
-        by_persona = _STATUSES[label]
-        lines.append(
-            f"{label}: " + "; ".join(f"{p} {sorted(codes)}" for p, codes in sorted(by_persona.items()))
-        )
-        if not any(200 <= code < 300 for codes in by_persona.values() for code in codes):
-            never_ok.append(label)
-    lines += ["", "never answered 2xx (only refusals were exercised):", *(f"  {label}" for label in never_ok)]
-    (gates_dir() / "api-fuzz.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    report(
-        f"API fuzzing: {len(_STATUSES)} operations × {len(FUZZ_PERSONAS)} personas "
-        f"({', '.join(FUZZ_PERSONAS)}), up to {MAX_EXAMPLES} generated requests each, fixed seed; "
-        f"{len(never_ok)} operations never answered 2xx — var/gates/api-fuzz.txt"
-    )
+def record_status(operation: str, persona: str, status: int) -> None:
+    _STATUSES.setdefault(operation, {}).setdefault(persona, set()).add(status)
+    record("api-fuzz", "", {"personas": list(FUZZ_PERSONAS), "max_examples": MAX_EXAMPLES})
+    record("api-fuzz", operation, {p: sorted(codes) for p, codes in _STATUSES[operation].items()})
 
 
 @schema.parametrize()
@@ -200,7 +183,7 @@ def test_api_operation(case: Any, personas: list[Any], session: requests.Session
         headers={"Authorization": f"Bearer {_token(user)}"},
         checks=CHECKS,
     )
-    _STATUSES.setdefault(case.operation.label, {}).setdefault(user.username, set()).add(response.status_code)
+    record_status(case.operation.label, user.username, response.status_code)
 
 
 def persona_for(case: Any, personas: list[Any]) -> Any:

@@ -40,7 +40,7 @@ from django.apps import apps
 from django.test import Client
 
 from pingan.core.reference import REFERENCE_OPERATIONS
-from tests.gates.conftest import COMMUNITY_B, demo_user, gates_dir, report, signed_in_client
+from tests.gates.conftest import COMMUNITY_B, demo_user, signed_in_client
 from tests.gates.discovery import (
     NO_BODY,
     ListOperation,
@@ -52,6 +52,7 @@ from tests.gates.discovery import (
     object_page_patterns,
     page_pattern_for,
 )
+from tests.gates.summary import record
 
 pytestmark = [pytest.mark.gates, pytest.mark.django_db]
 
@@ -374,29 +375,22 @@ def check_pages(
             tally.fail(f"page requests of {persona} on {a}'s objects changed {', '.join(changed)}")
 
 
-_TALLIES: dict[tuple[str, str], Tally] = {}
-
-
-def write_report() -> None:
-    pairs = set().union(*(t.pairs for t in _TALLIES.values()))
-    requests = sum(t.requests for t in _TALLIES.values())
-    problems = [p for t in _TALLIES.values() for p in t.problems]
-    summary = (
-        f"cross-jurisdiction matrix ({A} ↔ {B}, department {D}): {len(pairs)} (operation × persona) pairs, "
-        f"{requests} requests, {len(problems)} problems"
+def record_tally(a: str, b: str, tally: Tally) -> None:
+    """The direction's results for the summary and var/gates/matrix.txt (tests/gates/summary.py)."""
+    record(
+        "matrix",
+        f"{a}-vs-{b}",
+        {
+            "a": a,
+            "b": b,
+            "d": D,
+            "pairs": sorted(tally.pairs),
+            "requests": tally.requests,
+            "lines": tally.lines,
+            "problems": tally.problems,
+            "refused": sorted(tally.refused_before_lookup),
+        },
     )
-    lines = [summary]
-    for (a, b), tally in _TALLIES.items():
-        lines += ["", f"## objects of {a}, requested as {b} and {D}", *tally.lines]
-        if tally.refused_before_lookup:
-            lines += ["refused before the object lookup (same answer as for a missing id):"]
-            lines += [f"  {entry}" for entry in sorted(tally.refused_before_lookup)]
-    lines += ["", "pairs:", *(f"  {op} × {persona}" for op, persona in sorted(pairs))]
-    if problems:
-        lines += ["", "problems:", *(f"  {problem}" for problem in problems)]
-    (gates_dir() / "matrix.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    if len(_TALLIES) == len(DIRECTIONS):
-        report(summary + " — details in var/gates/matrix.txt")
 
 
 @pytest.mark.parametrize(("a", "b"), DIRECTIONS, ids=[f"{a}-vs-{b}" for a, b in DIRECTIONS])
@@ -404,10 +398,10 @@ def test_cross_jurisdiction_matrix(demo_district: None, a: str, b: str) -> None:
     _AREA_CODES.clear()
     clients = {persona: signed_in_client(persona) for persona in (a, b, D)}
     assert street_codes(a).isdisjoint(street_codes(b)), "the community personas must be in different streets"
-    tally = _TALLIES[(a, b)] = Tally()
+    tally = Tally()
     api_seen = check_api(clients, a, b, tally)
     check_pages(clients, a, b, api_seen, tally)
-    write_report()
+    record_tally(a, b, tally)
     assert tally.pairs, "the matrix found nothing to check"
     assert not tally.problems, "\n".join(tally.problems)
 

@@ -18,20 +18,24 @@ soon as it registers its navigation entry.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.test import Client
+from django.core.management import call_command
+from django.test import Client, override_settings
 from django.urls import Resolver404, resolve
 
-from tests.gates.conftest import COMMUNITY_B, FAST_HASHER, load_demo_district, report
+from tests.gates.conftest import COMMUNITY_B, FAST_HASHER, load_demo_district
 from tests.gates.discovery import page_pattern_for
+from tests.gates.summary import record
 
-pytestmark = [pytest.mark.gates, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.gates, pytest.mark.browser]
 
 PERSONAS = [
     "commander",
@@ -50,6 +54,8 @@ PERSONAS = [
     "secadmin",
     "auditor",
 ]
+# PINGAN_GATE_PERSONAS=community1,leader limits a local run to some personas (CI runs them all).
+PERSONAS = [p for p in os.environ.get("PINGAN_GATE_PERSONAS", "").split(",") if p in PERSONAS] or PERSONAS
 VIEWPORTS = {"desktop": (1366, 768), "phone": (390, 844)}
 AXE_RULES = [
     "label",
@@ -64,7 +70,6 @@ AXE_RULES = [
 ]
 AXE_JS = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
-_VISITED: dict[str, int] = {}
 # After the load event: no htmx request in flight (pages that fetch parts after loading finish first).
 HTMX_IDLE = "() => document.readyState === 'complete' && !document.querySelector('.htmx-request')"
 
@@ -87,7 +92,7 @@ def axe_script() -> Path:
     return AXE_JS
 
 
-def _session_cookie(live_server: Any, username: str) -> dict[str, Any]:
+def _session_cookie(base: str, username: str) -> dict[str, Any]:
     from pingan.accounts.models import User
 
     client = Client()
@@ -95,7 +100,7 @@ def _session_cookie(live_server: Any, username: str) -> dict[str, Any]:
     return {
         "name": settings.SESSION_COOKIE_NAME,
         "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": live_server.url,
+        "url": base,
     }
 
 
@@ -194,26 +199,12 @@ def first_object_links(tab: Any, seen_patterns: set[str]) -> list[str]:
     return links
 
 
-@pytest.fixture
-def demo(transactional_db: None, settings: Any) -> None:
-    settings.PASSWORD_HASHERS = [FAST_HASHER]
-    load_demo_district()
-
-
-@pytest.mark.parametrize("username", PERSONAS)
-def test_pages_as_the_persona_sees_them(
-    username: str,
-    demo: None,
-    live_server: Any,
-    browser: Any,
-    cjk_fonts: None,
-    axe_script: Path,
-) -> None:
-    base = live_server.url
+def visit_as(browser: Any, base: str, username: str, axe_script: Path) -> tuple[list[str], int]:
+    """Every page the persona reaches, checked and photographed; (problems, pages visited)."""
     context = browser.new_context(
         viewport={"width": 1366, "height": 768}, locale="zh-CN", bypass_csp=True, service_workers="block"
     )
-    context.add_cookies([_session_cookie(live_server, username)])
+    context.add_cookies([_session_cookie(base, username)])
     # nothing may leave the live server: such a request is aborted in the browser before any DNS lookup
     # or connection (and reported by Watch as an external request)
     context.route(re.compile(r"^(?!" + re.escape(base) + r"/)[a-z]+://"), lambda route: route.abort())
@@ -253,11 +244,33 @@ def test_pages_as_the_persona_sees_them(
             problems += [f"{path}: {p}" for p in watch.take()]
     finally:
         context.close()
-    _VISITED[username] = len(visited)
-    if len(_VISITED) == len(PERSONAS):
-        total = sum(_VISITED.values())
-        report(
-            f"pages: {len(PERSONAS)} personas, {total} pages × {len(VIEWPORTS)} widths, "
-            f"screenshots in var/screenshots/, axe rules: {', '.join(AXE_RULES)}"
-        )
+    return problems, len(visited)
+
+
+@pytest.fixture(scope="module")
+def demo_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
+    """The demo district committed to the test database and served by this module's own live server:
+    loaded once per test process for all the personas (loading takes seconds), then flushed as a
+    transactional test does. pytest-django's ``live_server`` would flush after every test."""
+    from pytest_django.live_server_helper import LiveServer
+
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=[FAST_HASHER]):
+        load_demo_district()
+        server = LiveServer("localhost")
+        server._live_server_modified_settings.enable()
+        try:
+            yield server.url
+        finally:
+            server._live_server_modified_settings.disable()
+            server.stop()
+            call_command("flush", interactive=False, verbosity=0)
+
+
+@pytest.mark.parametrize("username", PERSONAS)
+def test_pages_as_the_persona_sees_them(
+    username: str, demo_server: str, browser: Any, cjk_fonts: None, axe_script: Path
+) -> None:
+    problems, pages = visit_as(browser, demo_server, username, axe_script)
+    detail = f"{len(VIEWPORTS)} widths, screenshots in var/screenshots/, axe rules: {', '.join(AXE_RULES)}"
+    record("pages", username, {"pages": pages, "detail": detail})
     assert not problems, f"{username}: " + "\n".join(problems)
