@@ -19,7 +19,9 @@ One process, one thread. docs/benchmarks.md has the figures measured on the proj
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import importlib.util
 import io
 import json
 import os
@@ -45,6 +47,65 @@ def _ensure_database(url: str) -> None:
     with psycopg.connect(admin, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]]).fetchone():
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(str(cfg["NAME"]))))
+
+
+def _reset_peak() -> None:
+    """Reset this process's peak resident memory (Linux: VmHWM), so each step reports its own peak."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def _peak_mb() -> dict[str, int]:
+    """Peak resident memory in MB: this process since the last reset, and the largest worker process."""
+    import resource
+
+    peak = 0
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peak = int(line.split()[1]) // 1024
+    except OSError:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    return {
+        "importer": peak,
+        "largest_worker": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024,
+    }
+
+
+def _children_cpu() -> float:
+    t = os.times()
+    return t.children_user + t.children_system
+
+
+def _import_export(data: bytes, rows: int) -> dict[str, Any]:
+    """The same file through django-import-export: a plain ModelResource (use_bulk=True) on an equivalent
+    plain model (bench/iebench), end to end (tablib reads the xlsx, then import_data in a transaction)."""
+    import tablib
+    from django.db import connection
+
+    from bench.iebench.models import RosterPerson
+    from bench.iebench.resources import RosterResource
+
+    with connection.schema_editor() as editor:
+        if RosterPerson._meta.db_table in connection.introspection.table_names():
+            editor.delete_model(RosterPerson)
+        editor.create_model(RosterPerson)
+    _reset_peak()
+    t, cpu = time.perf_counter(), time.process_time()
+    dataset = tablib.Dataset().load(data, format="xlsx")
+    outcome = RosterResource().import_data(dataset, dry_run=False, use_transactions=True, raise_errors=False)
+    seconds = time.perf_counter() - t
+    cpu_seconds = time.process_time() - cpu
+    return {
+        "seconds": round(seconds, 2),
+        "rows_per_s": round(rows / seconds),
+        "cpu_seconds": round(cpu_seconds, 2),
+        "peak_mb": _peak_mb()["importer"],
+        "rows_in_table": RosterPerson.objects.count(),
+        "errors": len(outcome.base_errors)
+        + len(outcome.invalid_rows)
+        + sum(1 for r in outcome.rows if r.errors),
+    }
 
 
 def roster(rows: int, grids: list[str], phone_prefix: str = "1390") -> bytes:
@@ -102,10 +163,20 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--no-compare",
+        action="store_true",
+        help="skip the django-import-export comparison (pip install -e '.[bench]')",
+    )
     args = parser.parse_args()
     _ensure_database(args.database_url)
     os.environ["DATABASE_URL"] = args.database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pingan.config.settings")
+    compare = not args.no_compare and importlib.util.find_spec("import_export") is not None
+    sys.path.insert(0, str(ROOT))
+    # the bench settings add the bench-only app of the django-import-export comparison
+    os.environ.setdefault(
+        "DJANGO_SETTINGS_MODULE", "bench.settings_bench" if compare else "pingan.config.settings"
+    )
     import django
 
     django.setup()
@@ -115,7 +186,8 @@ def main() -> None:
     from pingan.areas.models import Area
     from pingan.core.actors import SYSTEM
     from pingan.core.excel import read_table
-    from pingan.people.importers import ROSTER_COLUMNS, people_import
+    from pingan.people.bulk import workers
+    from pingan.people.importers import ROSTER_COLUMNS, error_report, people_import
     from pingan.people.models import FloatingRecord, Person, PersonStatusChange
 
     district, _ = Area.objects.get_or_create(code="120103", defaults={"name": "河西区", "level": "district"})
@@ -149,28 +221,51 @@ def main() -> None:
     t = time.perf_counter()
     table = read_table(data, "roster.xlsx", expected=ROSTER_COLUMNS)
     results["read_s"] = round(time.perf_counter() - t, 2)
+    del table
+    results["workers"] = workers()
     for label, payload in (
-        ("first_import", table),
-        ("reimport_unchanged", table),
-        ("reimport_changed_phone", read_table(changed, "r.xlsx", expected=ROSTER_COLUMNS)),
+        ("first_import", data),
+        ("reimport_unchanged", data),
+        ("reimport_changed_phone", changed),
     ):
-        t, cpu = time.perf_counter(), time.process_time()
-        result = people_import(actor=SYSTEM, table=payload)
+        _reset_peak()
+        t, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
+        # end to end: read the file, validate, encrypt, index, commit, write the error report
+        result = people_import(
+            actor=SYSTEM, table=read_table(payload, "roster.xlsx", expected=ROSTER_COLUMNS)
+        )
+        report = error_report(result)
         seconds = time.perf_counter() - t
         cpu_seconds = time.process_time() - cpu
+        worker_cpu = _children_cpu() - children
         results[label] = {
             "seconds": round(seconds, 2),
             "rows_per_s": round(args.rows / seconds),
-            # this process's CPU only (the PostgreSQL server's work is not in it): on a loaded machine the
-            # wall clock mostly measures the wait for a core
+            # this process's CPU and its encoding workers' (the PostgreSQL server's work is not in it): on a
+            # loaded machine the wall clock mostly measures the wait for a core
             "cpu_seconds": round(cpu_seconds, 2),
-            "rows_per_cpu_s": round(args.rows / cpu_seconds),
+            "worker_cpu_seconds": round(worker_cpu, 2),
+            "rows_per_cpu_s": round(args.rows / (cpu_seconds + worker_cpu)),
+            "peak_mb": _peak_mb(),
             "created": result.created,
             "updated": result.updated,
             "unchanged": result.unchanged,
             "rejected": result.rejected,
+            "report_bytes": len(report),
             "first_errors": result.errors[:3],
         }
+        print(label, json.dumps(results[label], ensure_ascii=False), file=sys.stderr, flush=True)
+    if compare:
+        results["django_import_export"] = _import_export(data, args.rows)
+        print(
+            "django_import_export", json.dumps(results["django_import_export"]), file=sys.stderr, flush=True
+        )
+        ours = results["first_import"]
+        theirs = results["django_import_export"]
+        results["ratio_wall"] = round(theirs["seconds"] / ours["seconds"], 1)
+        results["ratio_cpu"] = round(
+            theirs["cpu_seconds"] / (ours["cpu_seconds"] + ours["worker_cpu_seconds"]), 1
+        )
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))
     else:

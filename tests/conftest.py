@@ -30,7 +30,15 @@ from django.test import Client
 from pingan.accounts.models import User
 from pingan.accounts.roles import Role
 from pingan.areas.models import Area, Department
-from tests.factories import PASSWORD, AreaFactory, DepartmentFactory, UserFactory, api_client_for, totp_now
+from tests.factories import (
+    PASSWORD,
+    AreaFactory,
+    DepartmentFactory,
+    UserFactory,
+    api_client_for,
+    enrol_totp,
+    totp_now,
+)
 
 PERSONAS = (
     "district_admin",
@@ -149,67 +157,87 @@ def tree(db: None) -> Tree:
 
 
 # --- personas -------------------------------------------------------------------------------------
+# Personas whose role must sign in with TOTP (the three administrators and every role that may reveal
+# sensitive fields, accounts.roles.TOTP_MANDATORY_ROLES) have an authenticator enrolled with
+# tests.factories.TOTP_SECRET; tests signing in through the form or the token endpoint pass
+# ``totp_now(user)``. force_login (api_client_for) skips the login steps.
+
+
+def _enrolled(user: Any) -> User:
+    from pingan.accounts.roles import TOTP_MANDATORY_ROLES
+
+    if user.role in TOTP_MANDATORY_ROLES:
+        enrol_totp(user)
+    return user
 
 
 @pytest.fixture
 def district_admin(tree: Tree) -> User:
-    return UserFactory(
-        username="district_admin", full_name="区指挥", role=Role.COMMANDER, areas=[tree.district]
+    return _enrolled(
+        UserFactory(username="district_admin", full_name="区指挥", role=Role.COMMANDER, areas=[tree.district])
     )
 
 
 @pytest.fixture
 def leader(tree: Tree) -> User:
-    return UserFactory(username="leader", full_name="区领导", role=Role.LEADER, areas=[tree.district])
+    return _enrolled(
+        UserFactory(username="leader", full_name="区领导", role=Role.LEADER, areas=[tree.district])
+    )
 
 
 @pytest.fixture
 def street_a(tree: Tree) -> User:
-    return UserFactory(username="street_a", full_name="街道甲", role=Role.STREET_STAFF, areas=[tree.street_a])
+    return _enrolled(
+        UserFactory(username="street_a", full_name="街道甲", role=Role.STREET_STAFF, areas=[tree.street_a])
+    )
 
 
 @pytest.fixture
 def community_a1(tree: Tree) -> User:
-    return UserFactory(
-        username="community_a1", full_name="社区甲一", role=Role.COMMUNITY_STAFF, areas=[tree.a1]
+    return _enrolled(
+        UserFactory(username="community_a1", full_name="社区甲一", role=Role.COMMUNITY_STAFF, areas=[tree.a1])
     )
 
 
 @pytest.fixture
 def community_b1(tree: Tree) -> User:
-    return UserFactory(
-        username="community_b1", full_name="社区乙一", role=Role.COMMUNITY_STAFF, areas=[tree.b1]
+    return _enrolled(
+        UserFactory(username="community_b1", full_name="社区乙一", role=Role.COMMUNITY_STAFF, areas=[tree.b1])
     )
 
 
 @pytest.fixture
 def grid_a1(tree: Tree) -> User:
-    return UserFactory(username="grid_a1", full_name="网格员甲", role=Role.GRID_WORKER, areas=[tree.a1_1])
+    return _enrolled(
+        UserFactory(username="grid_a1", full_name="网格员甲", role=Role.GRID_WORKER, areas=[tree.a1_1])
+    )
 
 
 @pytest.fixture
 def dept_handler(tree: Tree) -> User:
-    return UserFactory(
-        username="dept_handler",
-        full_name="执法队员",
-        role=Role.DEPARTMENT_HANDLER,
-        departments=[tree.law_enforcement],
+    return _enrolled(
+        UserFactory(
+            username="dept_handler",
+            full_name="执法队员",
+            role=Role.DEPARTMENT_HANDLER,
+            departments=[tree.law_enforcement],
+        )
     )
 
 
 @pytest.fixture
 def auditor(tree: Tree) -> User:
-    return UserFactory(username="auditor", full_name="审计员", role=Role.AUDIT_ADMIN)
+    return _enrolled(UserFactory(username="auditor", full_name="审计员", role=Role.AUDIT_ADMIN))
 
 
 @pytest.fixture
 def system_admin(tree: Tree) -> User:
-    return UserFactory(username="system_admin", full_name="系统管理员", role=Role.SYSTEM_ADMIN)
+    return _enrolled(UserFactory(username="system_admin", full_name="系统管理员", role=Role.SYSTEM_ADMIN))
 
 
 @pytest.fixture
 def security_admin(tree: Tree) -> User:
-    return UserFactory(username="security_admin", full_name="安全管理员", role=Role.SECURITY_ADMIN)
+    return _enrolled(UserFactory(username="security_admin", full_name="安全管理员", role=Role.SECURITY_ADMIN))
 
 
 @pytest.fixture

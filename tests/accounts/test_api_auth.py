@@ -12,7 +12,7 @@ from django.utils import timezone
 from pingan.accounts.models import ApiToken, hash_token
 from pingan.areas.models import Area
 from pingan.audit.models import AuditEvent
-from tests.factories import PASSWORD, api_client_for, bearer
+from tests.factories import PASSWORD, api_client_for, bearer, totp_now
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,9 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
 
 def test_token_with_good_credentials(street_a):
     response = Client().post(
-        "/api/v1/auth/token", {"username": "street_a", "password": PASSWORD}, content_type=JSON
+        "/api/v1/auth/token",
+        {"username": "street_a", "password": PASSWORD, "otp": totp_now(street_a)},
+        content_type=JSON,
     )
     assert response.status_code == 200
     body = response.json()

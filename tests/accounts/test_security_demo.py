@@ -12,11 +12,14 @@ from django.db import connection
 from django.test import Client
 
 from pingan.accounts import security
+from pingan.accounts.demo import DEMO_USERS
 from pingan.accounts.models import TotpDevice
+from pingan.accounts.roles import TOTP_MANDATORY_ROLES
 
 pytestmark = pytest.mark.django_db
 
-TOTP_USERS = {"assist1", "auditor", "commander", "secadmin", "sysadmin"}
+# every demo account whose role must use a second factor: the three administrators and the reveal roles
+TOTP_USERS = {u.username for u in DEMO_USERS if u.role in TOTP_MANDATORY_ROLES}
 
 
 def run_demo(capture) -> str:
@@ -35,6 +38,8 @@ def test_demo_enrols_totp_users_and_writes_the_file(
     lines = (tmp_path / "demo-accounts.txt").read_text().splitlines()
     secrets = dict(line.split("\t") for line in lines)
     assert set(secrets) == TOTP_USERS
+    assert {"commander", "street1", "grid1", "assist1", "auditor", "secadmin", "sysadmin"} <= TOTP_USERS
+    assert "leader" not in TOTP_USERS
     for username, secret in secrets.items():
         assert len(secret) == 32 and secret.isalnum() and secret.isupper()
         assert f"{username}" in output and secret in output
@@ -44,7 +49,7 @@ def test_demo_enrols_totp_users_and_writes_the_file(
             cursor.execute("SELECT secret FROM accounts_totpdevice WHERE id = %s", [device.pk])
             assert secret not in cursor.fetchone()[0]
     assert (tmp_path / "demo-accounts.txt").stat().st_mode & 0o077 == 0
-    assert not TotpDevice.objects.filter(user__username="grid1").exists()
+    assert not TotpDevice.objects.filter(user__username="leader").exists()
 
     # a second run keeps the secrets
     run_demo(django_capture_on_commit_callbacks)

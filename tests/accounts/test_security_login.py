@@ -41,6 +41,14 @@ def login(client: Client, username: str, password: str = PASSWORD, **extra: Any)
     return client.post(LOGIN, {"username": username, "password": password}, **extra)
 
 
+def sign_in(client: Client, username: str, password: str = PASSWORD, **extra: Any) -> Any:
+    """Both steps: the password, then (for a user with an authenticator) the current TOTP code."""
+    response = login(client, username, password, **extra)
+    if response.status_code == 302 and response["Location"] == VERIFY:
+        response = client.post(VERIFY, {"code": totp_now(User.objects.get(username=username))})
+    return response
+
+
 def signed_in(client: Client) -> bool:
     return client.get("/").status_code == 200
 
@@ -52,27 +60,28 @@ def failed_events(username: str) -> list[AuditEvent]:
 # --- password step, lockout, generic message -----------------------------------------------------------
 
 
-def test_plain_login_audited_with_a_new_session_key(street_a):
+def test_plain_login_audited_with_a_new_session_key(leader):
+    # the leader's role does not need a second factor: the password alone signs in
     client = Client()
     client.get(LOGIN)
     client.session.save()  # an anonymous session exists before the login
     anonymous_key = client.session.session_key
     assert anonymous_key
-    response = login(client, "street_a")
+    response = login(client, "leader")
     assert response.status_code == 302 and response["Location"] == "/"
     new_key = client.cookies[settings.SESSION_COOKIE_NAME].value
     assert new_key != anonymous_key  # no session fixation: Django's cycle_key at login
     assert signed_in(client)
     event = AuditEvent.objects.get(action="auth.login")
-    assert event.actor == street_a and event.outcome == "success" and event.kind == "auth"
+    assert event.actor == leader and event.outcome == "success" and event.kind == "auth"
     assert event.changes == {"second_factor": "none"}
-    assert UserSession.objects.get(user=street_a).session_key == new_key
-    assert LoginAttempt.objects.filter(username="street_a", success=True).count() == 1
+    assert UserSession.objects.get(user=leader).session_key == new_key
+    assert LoginAttempt.objects.filter(username="leader", success=True).count() == 1
 
 
 def test_logout_is_audited_and_ends_the_session(street_a):
     client = Client()
-    login(client, "street_a")
+    sign_in(client, "street_a")
     assert client.post("/accounts/logout/").status_code == 302
     assert not signed_in(client)
     assert AuditEvent.objects.filter(action="auth.logout", actor=street_a).count() == 1
@@ -121,7 +130,8 @@ def test_account_lockout_after_five_failures(street_a, clock):
     assert GENERIC in login(client_from("10.9.0.77"), "street_a").content.decode()
     clock.advance(minutes=1, seconds=1)  # 30 minutes after the fifth failure: unlocked
     client = client_from("10.9.0.77")
-    assert login(client, "street_a").status_code == 302
+    assert login(client, "street_a")["Location"] == VERIFY  # the password step passes again
+    assert client.post(VERIFY, {"code": totp_now(street_a)})["Location"] == "/"
     assert signed_in(client)
 
 
@@ -147,7 +157,7 @@ def test_failures_spread_beyond_the_window_do_not_lock(street_a, clock):
 def test_a_success_resets_the_account_count(street_a):
     for i in range(4):
         login(client_from("10.9.3.1"), "street_a", f"wrong-{i}")
-    assert login(client_from("10.9.3.2"), "street_a").status_code == 302
+    assert sign_in(client_from("10.9.3.2"), "street_a")["Location"] == "/"
     login(client_from("10.9.3.3"), "street_a", "wrong-again")
     assert security.locked_until(username="street_a", ip=None) is None
 
@@ -189,13 +199,16 @@ def test_login_rate_limit_per_address(street_a, settings):
     assert login(client_from("10.9.6.2"), "street_a").status_code == 302
 
 
-def test_next_is_kept_and_must_be_local(street_a):
-    response = Client().post(LOGIN + "?next=/areas/", {"username": "street_a", "password": PASSWORD})
+def test_next_is_kept_and_must_be_local(leader, street_a):
+    response = Client().post(LOGIN + "?next=/areas/", {"username": "leader", "password": PASSWORD})
     assert response["Location"] == "/areas/"
     response = Client().post(
-        LOGIN + "?next=https://evil.example/", {"username": "street_a", "password": PASSWORD}
+        LOGIN + "?next=https://evil.example/", {"username": "leader", "password": PASSWORD}
     )
     assert response["Location"] == "/"
+    # through the second step too
+    response = sign_in(Client(), "street_a", QUERY_STRING="next=/areas/")
+    assert response["Location"] == "/areas/"
 
 
 # --- second factor ------------------------------------------------------------------------------------
@@ -285,9 +298,13 @@ def test_verify_page_without_a_pending_login_goes_back(db):
     assert Client().get(ENROL)["Location"] == LOGIN
 
 
-@pytest.mark.parametrize("name", ["system_admin", "security_admin", "auditor", "district_admin"])
+@pytest.mark.parametrize(
+    "name",
+    ["system_admin", "security_admin", "auditor", "district_admin", "street_a", "community_a1", "grid_a1"],
+)
 def test_required_roles_enrol_right_after_the_password(persona, name):
     user = persona(name)
+    TotpDevice.objects.filter(user=user).delete()  # not enrolled yet
     client = Client()
     response = login(client, user.username)
     assert response["Location"] == ENROL
@@ -319,9 +336,31 @@ def test_required_roles_enrol_right_after_the_password(persona, name):
     assert AuditEvent.objects.get(action="auth.login", actor=user).changes == {"second_factor": "totp_enrol"}
 
 
-def test_optional_roles_sign_in_without_totp(street_a, grid_a1):
-    assert not security.totp_required(street_a)
-    assert login(Client(), "grid_a1").status_code == 302
+def test_second_factor_roles_are_the_administrators_and_the_reveal_roles(security_admin):
+    from pingan.accounts.roles import ADMIN_ROLES, Role
+    from pingan.core.sensitive import REVEAL_ROLES
+
+    required = {role for role in Role if security.totp_required(User(role=role))}
+    assert required == set(ADMIN_ROLES) | set(REVEAL_ROLES)
+    assert {
+        Role.COMMANDER,
+        Role.STREET_STAFF,
+        Role.COMMUNITY_STAFF,
+        Role.GRID_WORKER,
+        Role.POLICE,
+    } <= required
+    assert {Role.LEADER, Role.DEPARTMENT_HANDLER, Role.MEDIATOR, Role.HOTLINE_OPERATOR}.isdisjoint(required)
+    # even a policy row saved with fewer roles (before this rule) cannot drop them
+    from pingan.accounts.models import SecurityPolicy
+
+    SecurityPolicy.objects.update_or_create(pk=1, defaults={"totp_required_roles": ["system_admin"]})
+    assert security.totp_required(User(role=Role.GRID_WORKER))
+
+
+def test_optional_roles_sign_in_without_totp(leader, dept_handler):
+    assert not security.totp_required(leader) and not security.totp_required(dept_handler)
+    assert login(Client(), "leader")["Location"] == "/"
+    assert login(Client(), "dept_handler")["Location"] == "/"
 
 
 # --- the API token endpoint ------------------------------------------------------------------------------
@@ -360,8 +399,16 @@ def test_token_refuses_recovery_codes(street_a):
     assert RecoveryCode.objects.filter(user=street_a, used_at__isnull=True).count() == 10
 
 
-def test_token_without_totp_for_optional_roles(street_a):
-    assert token({"username": "street_a", "password": PASSWORD}).status_code == 200
+def test_token_without_totp_for_optional_roles(leader):
+    assert token({"username": "leader", "password": PASSWORD}).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["district_admin", "street_a", "community_a1", "grid_a1", "auditor"])
+def test_token_needs_the_otp_for_every_required_role(persona, name):
+    user = persona(name)
+    assert token({"username": user.username, "password": PASSWORD}).status_code == 401
+    ok = token({"username": user.username, "password": PASSWORD, "otp": totp_now(user)})
+    assert ok.status_code == 200, ok.content
 
 
 def test_token_endpoint_shares_the_lockout(street_a):
@@ -373,16 +420,16 @@ def test_token_endpoint_shares_the_lockout(street_a):
     assert GENERIC in login(client_from("10.8.0.98"), "street_a").content.decode()
 
 
-def test_token_rate_limit_per_address(street_a, settings):
+def test_token_rate_limit_per_address(leader, settings):
     settings.TOKEN_RATE_PER_MINUTE = 2
-    assert token({"username": "street_a", "password": PASSWORD}, ip="10.8.1.1").status_code == 200
-    assert token({"username": "street_a", "password": PASSWORD}, ip="10.8.1.1").status_code == 200
-    limited = token({"username": "street_a", "password": PASSWORD}, ip="10.8.1.1")
+    assert token({"username": "leader", "password": PASSWORD}, ip="10.8.1.1").status_code == 200
+    assert token({"username": "leader", "password": PASSWORD}, ip="10.8.1.1").status_code == 200
+    limited = token({"username": "leader", "password": PASSWORD}, ip="10.8.1.1")
     assert limited.status_code == 429 and limited.json()["error"]["code"] == "rate_limited"
-    assert token({"username": "street_a", "password": PASSWORD}, ip="10.8.1.2").status_code == 200
+    assert token({"username": "leader", "password": PASSWORD}, ip="10.8.1.2").status_code == 200
 
 
 def test_token_refused_while_the_password_is_expired(street_a):
     User.objects.filter(pk=street_a.pk).update(password_changed_at=timezone.now() - dt.timedelta(days=91))
-    response = token({"username": "street_a", "password": PASSWORD})
+    response = token({"username": "street_a", "password": PASSWORD, "otp": totp_now(street_a)})
     assert response.status_code == 401 and response.json()["error"]["code"] == "password_expired"

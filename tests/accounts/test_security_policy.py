@@ -27,6 +27,10 @@ def test_defaults_follow_mlps(db):
         "security_admin",
         "audit_admin",
         "commander",
+        "street_staff",
+        "community_staff",
+        "grid_worker",
+        "police",
         "assistance_officer",
     }
     assert policy.reject_common
@@ -65,6 +69,11 @@ def test_nobody_else_changes_the_policy(persona, name):
         ({"session_lifetime_hours": 48}, "session_lifetime_hours"),
         ({"max_age_days": "x"}, "max_age_days"),
         ({"totp_required_roles": ["commander"]}, "totp_required_roles"),
+        ({"totp_required_roles": ["system_admin", "security_admin", "audit_admin"]}, "totp_required_roles"),
+        (
+            {"totp_required_roles": [r for r in DEFAULT_TOTP_REQUIRED_ROLES if r != "grid_worker"]},
+            "totp_required_roles",
+        ),
         (
             {"totp_required_roles": ["system_admin", "security_admin", "audit_admin", "root"]},
             "totp_required_roles",
@@ -104,26 +113,34 @@ def test_policy_screen(security_admin):
         "lockout_minutes": 30,
         "idle_timeout_minutes": 20,
         "session_lifetime_hours": 8,
-        "totp_required_roles": [*DEFAULT_TOTP_REQUIRED_ROLES, Role.POLICE.value],
+        "totp_required_roles": [Role.HOTLINE_OPERATOR.value],  # the mandatory roles are added
     }
     response = client.post("/accounts/security-policy/", form)
     assert response.status_code == 302
     policy = security.security_policy()
     assert (policy.min_length, policy.ip_lockout_threshold, policy.idle_timeout_minutes) == (10, 50, 20)
-    assert "police" in policy.totp_required_roles
+    assert set(policy.totp_required_roles) == {*DEFAULT_TOTP_REQUIRED_ROLES, "hotline_operator"}
     event = AuditEvent.objects.get(action="security.policy_update")
-    assert "police" in event.changes["second_factor_roles"][1]  # role names, not masked as secrets
+    assert "hotline_operator" in event.changes["second_factor_roles"][1]  # role names, not masked as secrets
 
-    bad = client.post("/accounts/security-policy/", form | {"totp_required_roles": ["commander"]})
-    assert bad.status_code == 200 and "必须使用动态口令" in bad.content.decode()
+    # the mandatory roles are shown checked and disabled; a form without them keeps them
+    html = client.get("/accounts/security-policy/").content.decode()
+    assert html.count("checked disabled") == len(DEFAULT_TOTP_REQUIRED_ROLES)
+    response = client.post("/accounts/security-policy/", form | {"totp_required_roles": ["mediator"]})
+    assert response.status_code == 302
+    assert set(security.security_policy().totp_required_roles) == {*DEFAULT_TOTP_REQUIRED_ROLES, "mediator"}
+    # the service itself refuses a list without them
+    with pytest.raises(ValidationError) as exc_info:
+        security.security_policy_update(actor=security_admin, data={"totp_required_roles": ["mediator"]})
+    assert "必须使用动态口令" in str(exc_info.value)
 
 
-def test_required_roles_follow_the_policy(security_admin, street_a):
-    assert not security.totp_required(street_a)
+def test_required_roles_follow_the_policy(security_admin, leader):
+    assert not security.totp_required(leader)
     security.security_policy_update(
-        actor=security_admin, data={"totp_required_roles": [*DEFAULT_TOTP_REQUIRED_ROLES, "street_staff"]}
+        actor=security_admin, data={"totp_required_roles": [*DEFAULT_TOTP_REQUIRED_ROLES, "leader"]}
     )
-    assert security.totp_required(street_a)
+    assert security.totp_required(leader)
 
 
 def test_security_admin_resets_a_users_totp(security_admin, district_admin):

@@ -17,7 +17,7 @@ from pingan.accounts import security
 from pingan.accounts.models import ApiToken, PasswordHistory, User, UserSession
 from pingan.accounts.services import user_end_sessions, user_save
 from pingan.audit.models import AuditEvent
-from tests.factories import PASSWORD, api_client_for, enrol_totp
+from tests.factories import PASSWORD, api_client_for, enrol_totp, totp_now
 
 pytestmark = pytest.mark.django_db
 
@@ -32,10 +32,17 @@ def signed_in(client: Client) -> bool:
     return client.get("/").status_code == 200
 
 
-def web_login(username: str, password: str = PASSWORD) -> Client:
-    client = Client()
-    response = client.post("/accounts/login/", {"username": username, "password": password})
+def web_login(
+    username: str, password: str = PASSWORD, client: Client | None = None, path: str = ""
+) -> Client:
+    """Sign in through the login form: the password, then the TOTP code when the user has an authenticator."""
+    client = client or Client()
+    response = client.post("/accounts/login/" + path, {"username": username, "password": password})
     assert response.status_code == 302, response.content.decode()[-2000:]
+    if response["Location"] == "/accounts/login/verify/":
+        code = totp_now(User.objects.get(username=username))
+        response = client.post("/accounts/login/verify/", {"code": code})
+        assert response.status_code == 302, response.content.decode()[-2000:]
     return client
 
 
@@ -179,7 +186,7 @@ def test_ending_sessions_does_not_scan_the_session_table(street_a, django_assert
 def test_own_sessions_on_the_account_page(street_a):
     here = web_login("street_a")
     there = Client(REMOTE_ADDR="10.7.0.9", HTTP_USER_AGENT="Firefox/128")
-    there.post("/accounts/login/", {"username": "street_a", "password": PASSWORD})
+    web_login("street_a", client=there)
     page = here.get("/accounts/security/")
     body = page.content.decode()
     assert page.status_code == 200
@@ -267,9 +274,7 @@ def test_validators_are_installed(street_a):
 
 def test_expired_password_forces_the_change_page_first(street_a):
     User.objects.filter(pk=street_a.pk).update(password_changed_at=timezone.now() - dt.timedelta(days=91))
-    client = Client()
-    response = client.post("/accounts/login/?next=/areas/", {"username": "street_a", "password": PASSWORD})
-    assert response.status_code == 302
+    client = web_login("street_a", path="?next=/areas/")
     for path in ("/", "/areas/", "/accounts/security/"):
         blocked = client.get(path)
         assert blocked.status_code == 302 and blocked["Location"] == CHANGE, path
@@ -301,8 +306,8 @@ def test_unknown_change_time_starts_the_clock_at_login(street_a):
 # --- the 账号安全 page: enrol, regenerate codes, disable ---------------------------------------------------
 
 
-def test_optional_user_enrols_and_disables_totp(street_a):
-    client = web_login("street_a")
+def test_optional_user_enrols_and_disables_totp(leader):
+    client = web_login("leader")
     page = client.get("/accounts/security/")
     assert "绑定动态口令" in page.content.decode()
     form = client.get("/accounts/security/totp/")
@@ -315,16 +320,16 @@ def test_optional_user_enrols_and_disables_totp(street_a):
         "/accounts/security/totp/", {"password": PASSWORD, "code": security.totp_code(secret, step)}
     )
     assert done.status_code == 200 and len(done.context["codes"]) == 10
-    assert security.totp_device(street_a) is not None
+    assert security.totp_device(leader) is not None
 
     regenerated = client.post("/accounts/security/recovery-codes/", {"password": PASSWORD})
     assert regenerated.status_code == 200
     assert set(regenerated.context["codes"]).isdisjoint(done.context["codes"])
-    assert security.recovery_codes_left(street_a) == 10
+    assert security.recovery_codes_left(leader) == 10
 
     assert client.post("/accounts/security/totp/disable/", {"password": PASSWORD}).status_code == 302
-    assert security.totp_device(street_a) is None
-    actions = set(AuditEvent.objects.filter(actor=street_a).values_list("action", flat=True))
+    assert security.totp_device(leader) is None
+    actions = set(AuditEvent.objects.filter(actor=leader).values_list("action", flat=True))
     assert {"auth.totp_enrol", "auth.recovery_codes_regenerate", "auth.totp_disable"} <= actions
 
 

@@ -41,7 +41,10 @@ def logout(page: Any) -> None:
 
 
 def test_sysadmin_enrols_and_signs_in_with_totp(page: Any, system_admin: Any, tmp_path: Any) -> None:
-    # first login: the password, then enrolment (the role requires TOTP)
+    # first login: the password, then enrolment (the role requires TOTP; the persona comes enrolled)
+    from pingan.accounts.models import TotpDevice
+
+    TotpDevice.objects.filter(user=system_admin).delete()
     submit_password(page, "system_admin")
     assert page.url.endswith("/accounts/login/enrol/")
     qr = page.locator("img[alt='动态口令二维码']")

@@ -168,3 +168,56 @@ def test_template_filters():
         )
     )
     assert text == "120103********1234 138****5678 张*明 河西区解放南路**** "
+
+
+# --- one masking module: the audit trail uses the same rules (issue 3) -------------------------------------
+
+
+def test_audit_masking_lives_in_core_and_uses_the_page_rules():
+    import importlib.util
+
+    from pingan.core import masking
+
+    assert importlib.util.find_spec("pingan.audit.masking") is None  # merged into core.masking
+    changes = masking.mask_changes(
+        {
+            "id_number": ["120103199001011234", None],
+            "phone": "13812345678",
+            "person_name": "欧阳娜娜",
+            "home_address": "河西区解放南路123号",
+            "api_token": "pa_abc",
+            "guardian": "something long enough",
+            "count": 3,
+        }
+    )
+    assert changes == {
+        "id_number": [masking.mask_id_number("120103199001011234"), None],
+        "phone": masking.mask_phone("13812345678"),
+        "person_name": masking.mask_name("欧阳娜娜"),
+        "home_address": masking.mask_address("河西区解放南路123号"),
+        "api_token": masking.SECRET_MASK,
+        "guardian": masking.mask_generic("something long enough"),
+        "count": 3,
+    }
+    assert changes["person_name"] == "欧阳*娜" and changes["home_address"] == "河西区解放南路****"
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("password", "secret"),
+        ("totp_secret", "secret"),
+        ("id_number", "id_number"),
+        ("guardian_id_number", "id_number"),
+        ("passport", "id_number"),
+        ("mobile", "phone"),
+        ("contact_phone", "phone"),
+        ("real_name", "name"),
+        ("registered_address", "address"),
+        ("criminal", "generic"),
+    ],
+)
+def test_field_kind(name, kind):
+    from pingan.core.masking import field_kind
+
+    assert field_kind(name) == kind

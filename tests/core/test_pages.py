@@ -14,7 +14,7 @@ from django.utils import translation
 from pingan.areas.models import Area, Department
 from pingan.audit.models import AuditEvent
 from tests.conftest import PERSONAS, Tree
-from tests.factories import PASSWORD, api_client_for
+from tests.factories import PASSWORD, api_client_for, totp_now
 
 pytestmark = pytest.mark.django_db
 
@@ -189,7 +189,9 @@ def test_login_and_logout(street_a):
     assert wrong.status_code == 200
     assert "用户名、密码或验证码不正确" in wrong.content.decode()  # one generic message (accounts.security)
     response = client.post("/accounts/login/?next=/areas/", {"username": "street_a", "password": PASSWORD})
-    assert response.status_code == 302
+    assert response.status_code == 302  # street staff may reveal personal data: the second factor follows
+    assert response["Location"] == "/accounts/login/verify/"
+    response = client.post("/accounts/login/verify/", {"code": totp_now(street_a)})
     assert response["Location"] == "/areas/"
     assert client.get("/areas/").status_code == 200
     assert client.post("/accounts/logout/").status_code == 302

@@ -21,12 +21,15 @@ from django.test import Client
 # The second community persona: a community in another street than community1 (滦水里社区, 挂甲寺街).
 # The demo has no such account, so the gates add it (with the same role as community1).
 COMMUNITY_B = ("community2", "粤江里社区")
+# The second assistance officer (安置帮教 and 社区矫正 cases are seen only by assistance officers, judicial
+# offices and leaders): assist1 works in 挂甲寺街; the gates add assist2 in 东海街.
+ASSIST_B = ("assist2", "东海街")
 
 FAST_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
 
 
 def load_demo_district() -> None:
-    """``pingan demo --no-serve`` plus the second community persona."""
+    """``pingan demo --no-serve`` plus the second community persona and the second assistance officer."""
     from pingan.accounts.models import Membership, User
     from pingan.accounts.roles import Role
     from pingan.accounts.selectors import forget_scope
@@ -38,6 +41,13 @@ def load_demo_district() -> None:
         username=username, defaults={"full_name": "社区乙", "role": Role.COMMUNITY_STAFF, "is_active": True}
     )
     Membership.objects.get_or_create(user=user, area=Area.objects.get(name=community, level="community"))
+    forget_scope(user)
+    username, street = ASSIST_B
+    user, _ = User.objects.get_or_create(
+        username=username,
+        defaults={"full_name": "帮教乙", "role": Role.ASSISTANCE_OFFICER, "is_active": True},
+    )
+    Membership.objects.get_or_create(user=user, area=Area.objects.get(name=street, level="street"))
     forget_scope(user)
 
 

@@ -73,9 +73,9 @@ def matrix_report(parts: dict[str, Any]) -> str:
     directions = [parts[key] for key in sorted(parts)]
     pairs = {tuple(pair) for part in directions for pair in part["pairs"]}
     problems = [problem for part in directions for problem in part["problems"]]
-    first = directions[0]
+    pairs_of_personas = sorted({" ↔ ".join(sorted((part["a"], part["b"]))) for part in directions})
     summary = (
-        f"cross-jurisdiction matrix ({first['a']} ↔ {first['b']}, department {first['d']}): "
+        f"cross-jurisdiction matrix ({', '.join(pairs_of_personas)}, department {directions[0]['d']}): "
         f"{len(pairs)} (operation × persona) pairs, {sum(p['requests'] for p in directions)} requests, "
         f"{len(problems)} problems"
     )

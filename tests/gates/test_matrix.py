@@ -2,7 +2,9 @@
 
 Personas: A = ``community1`` (滦水里社区, 挂甲寺街), B = ``community2`` (粤江里社区, 东海街 — another street),
 D = ``handler1`` (a department, 河西区综合执法局). The matrix runs both ways (A's objects against B and D,
-then B's against A and D).
+then B's against A and D), and the same for the assistance officers ``assist1`` (挂甲寺街 and its judicial
+office) and ``assist2`` (东海街), the only business role besides leaders that sees the casework modules
+(安置帮教, 社区矫正).
 
 For every list operation of the API (GET without path parameters answering ``{"items", ...}``; see
 tests/gates/discovery.py) and every persona, the whole list is fetched. Then:
@@ -40,7 +42,7 @@ from django.apps import apps
 from django.test import Client
 
 from pingan.core.reference import REFERENCE_OPERATIONS
-from tests.gates.conftest import COMMUNITY_B, demo_user, signed_in_client
+from tests.gates.conftest import ASSIST_B, COMMUNITY_B, demo_user, signed_in_client
 from tests.gates.discovery import (
     NO_BODY,
     ListOperation,
@@ -58,7 +60,7 @@ pytestmark = [pytest.mark.gates, pytest.mark.django_db]
 
 A, B, D = "community1", COMMUNITY_B[0], "handler1"
 # Both directions: community1's objects against community2, and community2's against community1.
-DIRECTIONS = [(A, B), (B, A)]
+DIRECTIONS = [(A, B), (B, A), ("assist1", ASSIST_B[0]), (ASSIST_B[0], "assist1")]
 MISSING_ID = 2**31 - 7  # an id no demo row has
 PAGE_SIZE = 200
 MAX_ITEMS = 5000  # per list and persona

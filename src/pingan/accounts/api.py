@@ -8,9 +8,9 @@ from ninja import Field, Router, Schema
 from pingan.accounts import security, services
 from pingan.accounts.models import LoginAttempt
 from pingan.accounts.selectors import user_scope
-from pingan.audit.context import client_ip
 from pingan.audit.models import Outcome
 from pingan.audit.services import audit_record
+from pingan.core import ratelimit
 from pingan.core.api import ERROR_RESPONSES, error_response
 
 router = Router(tags=["auth 认证"])
@@ -42,13 +42,9 @@ class MeOut(Schema):
 def issue_token(request: HttpRequest, payload: TokenIn) -> Any:
     """Exchange a username, password and (for users with a second factor) a TOTP code for an expiring
     bearer token. Locked accounts and source addresses are refused like wrong credentials."""
-    from django.conf import settings
-
     from pingan.config.api import api
 
-    ip = client_ip(request) or "unknown"
-    if security.rate_limited("token", ip, getattr(settings, "TOKEN_RATE_PER_MINUTE", 20)):
-        return error_response(api, request, 429, "rate_limited", "请求过于频繁，请稍后再试")
+    ratelimit.check(request, "token")  # per source address, TOKEN_RATE_PER_MINUTE: 429 rate_limited
     kind = LoginAttempt.Kind.TOKEN
     check = security.check_password_step(
         request=request, username=payload.username, password=payload.password, kind=kind

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from pingan.accounts.roles import Role
+from pingan.accounts.roles import TOTP_MANDATORY_ROLES, Role
 from pingan.areas.models import Area, Department
 
 
@@ -182,8 +182,10 @@ class SecurityPolicyForm(forms.Form):
         choices=Role.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text=_("三员必须使用；可查看敏感信息原文的岗位也应勾选"),
+        help_text=_("三员和可查看敏感信息原文的岗位始终必须使用（不可取消）；可另行勾选其他岗位"),
     )
+    # Always required (roles.TOTP_MANDATORY_ROLES): shown checked and disabled, added back on save.
+    mandatory_roles = frozenset(role.value for role in TOTP_MANDATORY_ROLES)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -192,6 +194,9 @@ class SecurityPolicyForm(forms.Form):
                 field.widget.attrs.setdefault("class", "form-check-input")
             elif name != "totp_required_roles":
                 field.widget.attrs.setdefault("class", "form-control")
+
+    def clean_totp_required_roles(self) -> list[str]:
+        return sorted(set(self.cleaned_data.get("totp_required_roles") or []) | self.mandatory_roles)
 
 
 class TotpResetForm(forms.Form):

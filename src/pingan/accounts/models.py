@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from pingan.accounts.roles import ADMIN_ROLES, Role
+from pingan.accounts.roles import ADMIN_ROLES, TOTP_MANDATORY_ROLES, Role
 from pingan.core.fields import EncryptedTextField
 from pingan.core.models import TimeStamped
 
@@ -113,13 +113,9 @@ class ApiToken(models.Model):
 
 # --- login security (MLPS level 3, GB/T 22239-2019 §8.1.4.1) ----------------------------------------
 
-DEFAULT_TOTP_REQUIRED_ROLES = [
-    Role.SYSTEM_ADMIN.value,
-    Role.SECURITY_ADMIN.value,
-    Role.AUDIT_ADMIN.value,
-    Role.COMMANDER.value,
-    Role.ASSISTANCE_OFFICER.value,
-]
+# The policy's default: exactly the roles that always need a second factor (the three administrators and
+# every role that may reveal sensitive fields, ``roles.TOTP_MANDATORY_ROLES``); the policy may add others.
+DEFAULT_TOTP_REQUIRED_ROLES = sorted(role.value for role in TOTP_MANDATORY_ROLES)
 
 
 def default_totp_required_roles() -> list[str]:

@@ -29,6 +29,27 @@ ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMI
 BUSINESS_ROLES = frozenset(set(Role) - ADMIN_ROLES)
 # Roles that never write business data.
 READ_ONLY_ROLES = frozenset({Role.LEADER})
+# Roles that may reveal a full value of a personal-data field of a record in their scope (permission
+# ``core.reveal_sensitive``, see ``core.sensitive``): the people who meet residents and clients face to
+# face and must check who they are (community staff, grid workers, community police, assistance and
+# correction officers, the street office handling the case) and the district centre that dispatches.
+# Not leaders (figures, not persons), not department handlers, mediators or hotline operators (a module
+# may allow them for its own records with ``register_sensitive(..., permission=...)``), never the three
+# administrators.
+REVEAL_ROLES = frozenset(
+    {
+        Role.COMMANDER,
+        Role.STREET_STAFF,
+        Role.COMMUNITY_STAFF,
+        Role.GRID_WORKER,
+        Role.POLICE,
+        Role.ASSISTANCE_OFFICER,
+    }
+)
+# Roles that must sign in with a second factor (TOTP), whatever the security policy says (issue 3,
+# GB/T 22239 8.1.4.1 d)): the three administrators and every role that may reveal sensitive fields. The
+# security administrator may add other roles (``SecurityPolicy.totp_required_roles``), never remove these.
+TOTP_MANDATORY_ROLES = ADMIN_ROLES | REVEAL_ROLES
 # Roles whose membership normally is an area node (others: a department).
 AREA_ROLES = frozenset(
     {Role.COMMANDER, Role.LEADER, Role.STREET_STAFF, Role.COMMUNITY_STAFF, Role.GRID_WORKER, Role.POLICE}

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import secrets
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -27,7 +26,6 @@ from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.password_validation import CommonPasswordValidator
 from django.contrib.sessions.models import Session
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, OperationalError, ProgrammingError, connection, transaction
 from django.db.models import Max
@@ -46,7 +44,7 @@ from pingan.accounts.models import (
     User,
     UserSession,
 )
-from pingan.accounts.roles import ADMIN_ROLES, Role
+from pingan.accounts.roles import ADMIN_ROLES, TOTP_MANDATORY_ROLES, Role
 from pingan.audit.context import client_ip
 from pingan.audit.models import Outcome
 from pingan.audit.services import audit_record, diff_fields
@@ -148,8 +146,10 @@ def _clean_policy(data: dict[str, Any], current: SecurityPolicy) -> dict[str, An
     roles = sorted({str(r) for r in roles or []})
     if any(r not in Role.values for r in roles):
         errors["totp_required_roles"] = _("岗位不正确")
-    elif not set(ADMIN_ROLES) <= set(roles):
-        errors["totp_required_roles"] = _("系统管理员、安全管理员、审计管理员必须使用动态口令")
+    elif not {r.value for r in TOTP_MANDATORY_ROLES} <= set(roles):
+        errors["totp_required_roles"] = _(
+            "系统管理员、安全管理员、审计管理员以及可查看敏感信息原文的岗位（%(roles)s）必须使用动态口令"
+        ) % {"roles": "、".join(str(Role(r).label) for r in sorted(TOTP_MANDATORY_ROLES - ADMIN_ROLES))}
     cleaned["totp_required_roles"] = roles
     if errors:
         raise ValidationError(errors)
@@ -358,21 +358,6 @@ def prune_login_attempts(*, keep_days: int = LOGIN_ATTEMPT_KEEP_DAYS) -> int:
     ).delete()[0]
 
 
-def rate_limited(bucket: str, key: str, per_minute: int) -> bool:
-    """A fixed one-minute window counter in the cache (shared across processes with Redis)."""
-    if per_minute <= 0:
-        return False
-    window = int(time.time() // 60)
-    cache_key = f"pingan:rl:{bucket}:{key}:{window}"
-    cache.add(cache_key, 0, timeout=90)
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.set(cache_key, 1, timeout=90)
-        count = 1
-    return count > per_minute
-
-
 @dataclass(frozen=True)
 class PasswordCheck:
     user: User | None
@@ -428,6 +413,10 @@ def second_factor_failed(
 
 
 def totp_required(user: User, policy: SecurityPolicy | None = None) -> bool:
+    """The user must sign in with TOTP: the three administrators and every role that may reveal sensitive
+    fields always (``roles.TOTP_MANDATORY_ROLES``), other roles when the security policy adds them."""
+    if user.role in TOTP_MANDATORY_ROLES:
+        return True
     policy = policy or security_policy()
     return user.role in set(policy.totp_required_roles or [])
 

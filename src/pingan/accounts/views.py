@@ -38,6 +38,7 @@ from pingan.accounts.selectors import user_get, user_list
 from pingan.areas.models import Area, Department
 from pingan.audit.context import client_ip
 from pingan.audit.services import audit_record
+from pingan.core import ratelimit
 from pingan.core.forms import apply_errors
 from pingan.core.types import AuthedRequest
 
@@ -120,10 +121,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        ip = client_ip(request) or "unknown"
-        if security.rate_limited("login", ip, getattr(settings, "LOGIN_RATE_PER_MINUTE", 30)):
+        if ratelimit.exceeded(request, "login"):  # per source address, LOGIN_RATE_PER_MINUTE
             form.errors.clear()
-            form.add_error(None, _("尝试过于频繁，请稍后再试。"))
+            form.add_error(None, str(ratelimit.MESSAGE))
             status = 429
         elif form.is_valid():
             check = security.check_password_step(

@@ -609,9 +609,19 @@ def _join_problem(before: _Scan, after: _Scan) -> Problem | None:
     return None
 
 
+_INHERITED: list[Any] = []
+
+
 def _scan_range(args: tuple[str, int, int, int]) -> _Scan:
     """A worker process: scan seq in [low, high] (and read past high only to judge a failed last row)."""
     using, low, high, chunk_size = args
+    # Never use a connection object inherited through fork: its socket belongs to the parent's session (and
+    # to the sibling processes). Drop it without closing it (closing would end the parent's session) and keep
+    # a reference so that no finaliser closes it either; the process exits without running finalisers.
+    for connection in connections.all(initialized_only=True):
+        if connection.connection is not None:
+            _INHERITED.append(connection.connection)
+            connection.connection = None
     try:
         return _scan_rows(using, low, None, chunk_size, high)
     finally:
@@ -641,7 +651,8 @@ def _parallel_scans(using: str, from_seq: int | None, chunk_size: int, workers: 
     ranges = [(using, a, min(a + step - 1, high), chunk_size) for a in range(low, high + 1, step)]
     ranges[-1] = (using, ranges[-1][1], 2**62, chunk_size)  # the last piece reads to the end of the table
     connections.close_all()  # each process opens its own connection
-    with multiprocessing.get_context("fork").Pool(len(ranges)) as pool:
+    # one process per range (maxtasksperchild): no process scans twice on one connection
+    with multiprocessing.get_context("fork").Pool(len(ranges), maxtasksperchild=1) as pool:
         return pool.map(_scan_range, ranges)
 
 

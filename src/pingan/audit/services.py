@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 
 from pingan.audit import chain
 from pingan.audit.context import current_request_info
-from pingan.audit.masking import PUBLIC_FIELDS, mask_changes, mask_name
 from pingan.audit.models import AuditEvent, Kind, Outcome
+from pingan.core.masking import PUBLIC_FIELDS, mask_changes, mask_name
 
 MIN_RETENTION_DAYS = 180
 # Access purposes that need a stated reason (the reveal of a full value, a sealed record).
@@ -82,7 +82,7 @@ def audit_record(
     """Append one event to the chain, in the caller's transaction (it rolls back with it).
 
     ``changes`` is usually ``diff_fields(before, after)``; values of sensitive fields (see
-    ``pingan.audit.masking``, plus the names in ``sensitive``) are masked before they are stored; ``public``
+    ``pingan.core.masking``, plus the names in ``sensitive``) are masked before they are stored; ``public``
     (or the model's ``audit_public_fields``) names fields that hold no personal data on this object.
     ``kind`` defaults from the action (``auth.*`` → auth, ``*.export`` → export, ``policy.*`` → policy,
     ``access.*`` → access, else write). Models with personal data should define ``audit_repr()``

@@ -31,10 +31,12 @@ PUBLIC_OPERATIONS: set[tuple[str, str]] = {("POST", "/api/v1/auth/token")}
 
 def _register_routers() -> None:
     from pingan.accounts.api import router as accounts_router
+    from pingan.aftercare.api import router as aftercare_router
     from pingan.areas.api import router as areas_router
     from pingan.audit.api import router as audit_router
     from pingan.core.api_routes import router as core_router
     from pingan.core.sensitive_api import router as sensitive_router
+    from pingan.correction.api import router as correction_router
     from pingan.events.api import router as events_router
     from pingan.people.api import router as people_router
 
@@ -45,6 +47,8 @@ def _register_routers() -> None:
     api.add_router("/", sensitive_router)
     api.add_router("/", events_router)
     api.add_router("/", people_router)
+    api.add_router("/", correction_router)
+    api.add_router("/aftercare", aftercare_router)
 
 
 _register_routers()

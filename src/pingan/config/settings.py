@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "pingan.notifications",
     "pingan.events",
     "pingan.people",
+    "pingan.correction",
+    "pingan.aftercare",
 ]
 # Models that exist only for the test suite (tests/testapp), added when pytest loads these settings;
 # deployments and subprocesses never see them.
@@ -93,6 +95,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "pingan.core.middleware.NoStoreForAuthenticatedMiddleware",
+    "pingan.core.middleware.RateLimitedMiddleware",  # 429 page for core.ratelimit.RateLimited
 ]
 
 ROOT_URLCONF = "pingan.config.urls"

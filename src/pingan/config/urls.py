@@ -28,6 +28,8 @@ urlpatterns = [
     path("follow/", include("pingan.events.urls_follow")),
     path("notifications/", include("pingan.notifications.urls")),
     path("people/", include("pingan.people.urls")),
+    path("correction/", include("pingan.correction.urls")),
+    path("aftercare/", include("pingan.aftercare.urls")),
     path("api/v1/", _api_urls()),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("i18n/js/", login_not_required(JavaScriptCatalog.as_view()), name="javascript_catalog"),

@@ -17,6 +17,8 @@ from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 from pydantic import BeforeValidator
 
+from pingan.core.ratelimit import RateLimited, api_details
+
 
 class ErrorDetail(Schema):
     field: str | None = None
@@ -191,6 +193,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
             details = [{"field": None, "message": str(m)} for m in exc.messages]
         message = details[0]["message"] if details else "数据不正确"
         return error_response(api, request, 422, "invalid", message, details)
+
+    @api.exception_handler(RateLimited)
+    def _rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+        response = error_response(api, request, 429, "rate_limited", exc.message, api_details(exc))
+        response["Retry-After"] = str(exc.retry_after)
+        return response
 
     @api.exception_handler(Http404)
     def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:

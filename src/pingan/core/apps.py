@@ -20,3 +20,9 @@ class CoreConfig(AppConfig):
 
         register(NavItem(_("工作台"), _("首页"), "core:home", "house", signed_in, order=0))
         register(NavItem(_("基础数据"), _("代码字典"), "core:code_tables", "book", signed_in, order=29))
+        register(NavItem(_("工作台"), _("我的导出"), "core:exports", "download", signed_in, order=5))
+
+        from pingan.core.exports import expire_export_files
+        from pingan.core.periodic import register_job
+
+        register_job("core.exports", expire_export_files, every=3600)

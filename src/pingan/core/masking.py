@@ -16,13 +16,19 @@ unless the user revealed a value (core.sensitive). Rules (docs/security.md, "Mas
 
 Masks never reveal the length of what they hide where that matters (addresses: a fixed ``****``); ID and
 phone masks keep the official shapes people recognise.
+
+The same rules mask the before/after values the audit trail stores (``mask_changes``): there the kind
+is found from the field's name (``field_kind``) — secrets (passwords, keys, tokens, TOTP secrets,
+recovery codes) become ``******`` and are never stored, identity numbers, phones, names and addresses
+get the rules above, other sensitive text ``mask_generic``. This module is the only masking code.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 STAR = "*"
 HIDDEN = "****"
@@ -172,3 +178,131 @@ def mask_value(kind: str, value: str | None) -> str:
     if value is None:
         return ""
     return MASKERS.get(kind, mask_generic)(str(value))
+
+
+# --- by field name: the audit trail's before/after values ----------------------------------------------
+
+SECRET_MASK = "******"  # noqa: S105 (the mask shown instead of a secret)
+
+SECRET_FIELDS = frozenset(
+    {
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "key",
+        "otp",
+        "totp",
+        "recovery",
+        "pin",
+        "credential",
+        "credentials",
+        "salt",
+        "cookie",
+    }
+)
+SENSITIVE_FIELDS = frozenset(
+    {
+        "id_number",
+        "idcard",
+        "id_card",
+        "identity",
+        "passport",
+        "phone",
+        "mobile",
+        "telephone",
+        "tel",
+        "address",
+        "birth",
+        "birthday",
+        "birth_date",
+        "email",
+        "bank",
+        "account_number",
+        "criminal",
+        "conviction",
+        "health",
+        "guardian",
+        "person_name",
+        "real_name",
+    }
+)
+NAME_FIELDS = frozenset({"person_name", "real_name", "guardian_name", "name_of_person"})
+_ID_PARTS = frozenset({"id_number", "idcard", "id_card", "identity", "passport"})
+_PHONE_PARTS = frozenset({"phone", "mobile", "telephone", "tel"})
+# Fields that match the names above but hold no personal data, per object type: an office's phone
+# number is published. A model may also declare ``audit_public_fields``; a service may pass ``public=``.
+PUBLIC_FIELDS: dict[str, frozenset[str]] = {
+    "areas.department": frozenset({"phone", "address"}),
+    "areas.area": frozenset({"address"}),
+}
+
+
+def _parts(name: str) -> set[str]:
+    lowered = name.lower()
+    return {lowered, *lowered.split("_")}
+
+
+def is_secret(name: str) -> bool:
+    """A field whose value is never stored, not even masked (its name or a ``_`` part is a secret's)."""
+    return bool(_parts(name) & SECRET_FIELDS)
+
+
+def is_sensitive(name: str, extra: Iterable[str] = ()) -> bool:
+    """A field whose value the audit trail stores masked (by its name or a ``_`` part, or named in
+    ``extra``)."""
+    names = _parts(name)
+    return bool(
+        names & SECRET_FIELDS or names & SENSITIVE_FIELDS or name.lower() in {e.lower() for e in extra}
+    )
+
+
+def field_kind(name: str) -> str:
+    """The masking rule for a field, from its name: secret, id_number, phone, name, address or generic."""
+    parts = _parts(name)
+    if parts & SECRET_FIELDS:
+        return "secret"
+    if parts & _ID_PARTS or {"id", "number"} <= parts:
+        return "id_number"
+    if parts & _PHONE_PARTS:
+        return "phone"
+    if parts & NAME_FIELDS or "name" in parts:
+        return "name"
+    if "address" in parts:
+        return "address"
+    return "generic"
+
+
+def mask_field(name: str, value: Any) -> Any:
+    """The masked form of a value of field ``name`` (None and "" stay as they are; a ``[before, after]``
+    pair or a dict keeps its shape; a value already all stars is left alone)."""
+    if value is None or value == "":
+        return value
+    if isinstance(value, (list, tuple)):
+        return [mask_field(name, v) for v in value]
+    if isinstance(value, str) and set(value) == {STAR}:
+        return value  # already masked by the caller
+    kind = field_kind(name)
+    if kind == "secret":
+        return SECRET_MASK
+    if isinstance(value, dict):
+        return {k: mask_field(name, v) for k, v in value.items()}
+    return mask_value(kind, str(value))
+
+
+def mask_changes(changes: Any, sensitive: Iterable[str] = (), public: Iterable[str] = ()) -> Any:
+    """``changes`` with the values of sensitive fields masked, at any depth. A ``{field: [before, after]}``
+    diff keeps its shape; so does any other dict. ``sensitive`` adds field names; ``public`` names fields
+    that are not personal data here (secrets are masked regardless)."""
+    extra, exempt = frozenset(sensitive), frozenset(public)
+
+    def masked(key: str, value: Any) -> Any:
+        if is_secret(key) or (is_sensitive(key, extra) and key not in exempt):
+            return mask_field(key, value)
+        return mask_changes(value, extra, exempt)
+
+    if isinstance(changes, dict):
+        return {key: masked(str(key), value) for key, value in changes.items()}
+    if isinstance(changes, list):
+        return [mask_changes(item, extra, exempt) for item in changes]
+    return changes

@@ -62,3 +62,21 @@ class LanguageMiddleware:
             response.headers["Vary"] = f"{patch_vary}, Cookie" if patch_vary else "Cookie"
         translation.deactivate()
         return response
+
+
+class RateLimitedMiddleware:
+    """Pages over a rate limit (``core.ratelimit.RateLimited`` raised by ``@rate_limit``) answer 429 with
+    a page saying so; the API answers its own error body (``core.api``) before this sees anything."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from pingan.core.ratelimit import RateLimited, page_response
+
+        if isinstance(exception, RateLimited):
+            return page_response(request, exception)
+        return None

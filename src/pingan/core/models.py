@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from pingan.core.fields import EncryptedTextField
+
 
 class TimeStamped(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -69,3 +71,54 @@ class SensitiveData(models.Model):
 
     def __str__(self) -> str:
         return str(self._meta.verbose_name)
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("生成中")
+    DONE = "done", _("可下载")
+    FAILED = "failed", _("失败")
+    EXPIRED = "expired", _("已过期")
+
+
+class ExportJob(TimeStamped):
+    """A large export (more than ``PINGAN_EXPORT_SYNC_MAX_ROWS`` rows) produced by the worker
+    (``core.exports``). The file is stored SM4-GCM encrypted until it expires, and only the user who
+    asked for it may download it (我的导出); queueing and each download are audited."""
+
+    user = models.ForeignKey(
+        "accounts.User", verbose_name=_("导出人"), on_delete=models.PROTECT, related_name="export_jobs"
+    )
+    exporter = models.CharField(_("导出类型"), max_length=60)
+    label = models.CharField(_("名称"), max_length=100)
+    params = models.JSONField(_("导出条件"), default=dict, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    estimated_rows = models.PositiveIntegerField(_("预计行数"), default=0)
+    rows = models.PositiveIntegerField(_("行数"), null=True, blank=True)
+    filename = models.CharField(_("文件名"), max_length=200, blank=True)
+    # the xlsx, base64, SM4-GCM encrypted (covered by `pingan keys rotate`); emptied when it expires
+    content = EncryptedTextField(_("文件"), blank=True, default="")
+    error = models.CharField(_("失败原因"), max_length=500, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("过期时间"), null=True, blank=True)
+    download_count = models.PositiveIntegerField(_("下载次数"), default=0)
+
+    class Meta:
+        verbose_name = _("导出任务")
+        verbose_name_plural = _("导出任务")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="exportjob_user_created"),
+            models.Index(fields=["status", "expires_at"], name="exportjob_status_expiry"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "done", "failed", "expired"]),
+                name="exportjob_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} #{self.pk}"

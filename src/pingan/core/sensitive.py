@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 import rules
-from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Q
@@ -38,29 +37,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from pydantic import BeforeValidator, WithJsonSchema
 
-from pingan.accounts.roles import Role
+from pingan.accounts.roles import REVEAL_ROLES as _REVEAL_ROLES
 from pingan.core.fields import EncryptedQuerySet, EncryptedTextField
 from pingan.core.masking import mask_value
 
 M = TypeVar("M", bound=models.Model)
 
-# Roles that may reveal a full value of a record in their scope. The people who meet residents and
-# clients face to face and must check who they are (community staff, grid workers, community police,
-# assistance/correction officers, the street office handling the case) and the district centre that
-# dispatches. Not leaders (figures, not persons), not department handlers, mediators or hotline
-# operators (they receive what a case needs; a module may allow them for its own records with
-# ``register_sensitive(..., permission=...)``), never the three administrators. These roles must use a
-# second factor (issue 3, login).
-REVEAL_ROLES = frozenset(
-    {
-        Role.COMMANDER,
-        Role.STREET_STAFF,
-        Role.COMMUNITY_STAFF,
-        Role.GRID_WORKER,
-        Role.POLICE,
-        Role.ASSISTANCE_OFFICER,
-    }
-)
+# Roles that may reveal a full value of a record in their scope: defined beside the roles
+# (``accounts.roles.REVEAL_ROLES``) because the login needs them too — every one of them must use a
+# second factor (``accounts.roles.TOTP_MANDATORY_ROLES``).
+REVEAL_ROLES = _REVEAL_ROLES
 REASON_MIN_LENGTH = 4
 REASON_MAX_LENGTH = 200
 SEALED_PERMISSION = "core.view_sealed"
@@ -388,10 +374,9 @@ class RevealRateLimited(PermissionDenied):
 
 
 def _rate_limit(user: Any) -> None:
-    from pingan.core.ratelimit import hit
+    from pingan.core.ratelimit import exceeded
 
-    limit, _sep, window = str(getattr(settings, "PINGAN_REVEAL_RATE", "60/600")).partition("/")
-    if hit("reveal", f"u{user.pk}", int(limit), int(window or 600)):
+    if exceeded(None, "reveal", user=user):  # PINGAN_REVEAL_RATE, "60/600" by default
         raise RevealRateLimited(_("查看过于频繁，请稍后再试"))
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Router, Schema
-from ninja.errors import HttpError
 
 from pingan.core.api import ERROR_RESPONSES
+from pingan.core.ratelimit import RateLimited
 from pingan.core.sensitive import RevealRateLimited, sensitive_reveal
 
 router = Router(tags=["personal data 个人信息"])
@@ -42,7 +42,7 @@ def reveal(request: HttpRequest, payload: RevealIn) -> RevealOut:
             reason=payload.reason,
         )
     except RevealRateLimited as exc:
-        raise HttpError(429, str(exc.args[0] if exc.args else "rate limited")) from None
+        raise RateLimited("reveal", message=str(exc.args[0] if exc.args else "")) from None
     except ValidationError:
         raise
     return RevealOut(

@@ -10,4 +10,6 @@ urlpatterns = [
     path("codes/", views.code_tables, name="code_tables"),
     path("healthz", views.health, name="health"),
     path("sensitive/reveal/", sensitive_views.reveal, name="sensitive_reveal"),
+    path("exports/", views.exports, name="exports"),
+    path("exports/<int:job_id>/download/", views.export_download, name="export_download"),
 ]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -45,11 +47,36 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@rate_limit("search", setting="PINGAN_SEARCH_RATE_PER_MINUTE", default=60)
+@rate_limit("search")  # per user, PINGAN_SEARCH_RATE_PER_MINUTE
 def search(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")[:50]
     hits = global_search(user=request.user, q=q) if q else []
     return render(request, "core/search.html", {"q": q, "hits": hits})
+
+
+@require_GET
+def exports(request: HttpRequest) -> HttpResponse:
+    """我的导出: the user's large exports made in the background, with their state and download links."""
+    from django.core.paginator import Paginator
+
+    from pingan.core.exports import keep_hours, my_exports
+
+    page = Paginator(my_exports(user=request.user), 30).get_page(request.GET.get("page"))
+    return render(request, "core/exports.html", {"page": page, "keep_hours": keep_hours()})
+
+
+exports.rate_limit_exempt = "the user's own job list: no personal data"  # type: ignore[attr-defined]
+
+
+@require_GET
+@rate_limit("export")
+def export_download(request: HttpRequest, job_id: int) -> HttpResponse:
+    from pingan.core import exports as core_exports
+
+    result = core_exports.export_download(user=request.user, job_id=job_id)
+    response = HttpResponse(result.content, content_type=result.content_type)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(result.filename)}"
+    return response
 
 
 @require_POST

@@ -18,21 +18,26 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from pingan.core.api import ERROR_RESPONSES, Page
+from pingan.core.ratelimit import rate_limit
 from pingan.events import selectors, services
 from pingan.events.models import Event
 from pingan.events.schemas import (
     EventAcceptIn,
     EventCreateIn,
     EventDispatchIn,
+    EventDuplicateOut,
+    EventDuplicatesIn,
     EventExtensionDecisionIn,
     EventExtensionRequestIn,
     EventFilterIn,
     EventListOut,
+    EventMergeIn,
     EventNoteIn,
     EventOut,
     EventRateIn,
     EventReasonIn,
     EventReportBackIn,
+    EventSubjectsIn,
     EventVerifyIn,
 )
 
@@ -87,6 +92,25 @@ class _Detail:
         ]
         self.photos = [_photo(event.pk, p) for p in event.photos.all()]
         self.actions = selectors.available_actions(user=user, event=event) if user is not None else []
+        self.subjects = selectors.event_subjects(user=user, event=event) if user is not None else []
+        self.merged_into = (
+            {"id": event.merged_into_id, "number": event.merged_into.number}  # type: ignore[union-attr]
+            if event.merged_into_id
+            else None
+        )
+        self.merged_events = (
+            list(selectors.event_list(user=user).filter(merged_into=event).values("id", "number")[:100])
+            if user is not None
+            else []
+        )
+        self.can_link_subjects = bool(
+            user is not None
+            and event.status not in ("merged", "refused")
+            and user.has_perm("events.link_subjects", event)
+        )
+        self.can_merge = bool(
+            user is not None and event.is_open and user.has_perm("events.merge_event", event)
+        )
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._event, name)
@@ -102,8 +126,13 @@ def _photo(event_id: int, photo: Any) -> dict[str, Any]:
     }
 
 
+def _searching(request: HttpRequest) -> bool:
+    return bool((request.GET.get("q") or "").strip())
+
+
 @router.get("/events", response={200: list[EventListOut], **ERROR_RESPONSES})
 @paginate(Page)
+@rate_limit("search", when=_searching)  # per user: free-text search, as on the list page
 def list_events(request: HttpRequest, filters: Query[EventFilterIn]) -> Any:
     """Events the caller may see, newest first. ``late``: past the deadline while with the assignee."""
     return selectors.event_list(
@@ -122,6 +151,22 @@ def list_events(request: HttpRequest, filters: Query[EventFilterIn]) -> Any:
             reported_to=filters.reported_to,
         ),
     )
+
+
+@router.get("/events/duplicates", response={200: list[EventDuplicateOut], **ERROR_RESPONSES})
+def event_duplicates(request: HttpRequest, params: Query[EventDuplicatesIn]) -> Any:
+    """Possible duplicates of a report: events you may see of the same category, within 50 m, reported in
+    the last 7 days, nearest first (at most 10)."""
+    from pingan.core.codes import UnknownCode, code_resolve
+
+    try:
+        category = code_resolve("event_category", params.category)
+    except UnknownCode:
+        category = ""
+    found = selectors.event_duplicates(
+        user=request.user, category=category, latitude=params.lat, longitude=params.lng
+    )
+    return [{"event": d.event, "distance_m": d.distance_m} for d in found]
 
 
 @router.get("/events/{event_id}", response={200: EventOut, **ERROR_RESPONSES})
@@ -184,6 +229,8 @@ def create_event(
         reporter_name=payload.reporter_name,
         reporter_phone=payload.reporter_phone,
         photos=photos or [],
+        person_ids=payload.person_ids,
+        house_ids=payload.house_ids,
     )
     return Status(201, _detail(request, event))
 
@@ -339,5 +386,33 @@ def escalate_event(request: HttpRequest, event_id: int, payload: EventReasonIn) 
 def supervise_event(request: HttpRequest, event_id: int, payload: EventNoteIn) -> Any:
     event = services.event_supervise(
         actor=request.user, event_id=event_id, note=payload.note, expected_version=payload.version
+    )
+    return _detail(request, event)
+
+
+@_action("/events/{event_id}/subjects", "关联人员房屋 set persons and houses")
+def set_event_subjects(request: HttpRequest, event_id: int, payload: EventSubjectsIn) -> Any:
+    """The centre in charge sets the persons and houses (the full list; ids outside your scope → 422)."""
+    event = services.event_subjects_set(
+        actor=request.user,
+        event_id=event_id,
+        person_ids=payload.person_ids,
+        house_ids=payload.house_ids,
+        note=payload.note,
+        expected_version=payload.version,
+    )
+    return _detail(request, event)
+
+
+@_action("/events/{event_id}/merge", "合并重复事件 merge a duplicate into another event")
+def merge_event(request: HttpRequest, event_id: int, payload: EventMergeIn) -> Any:
+    """Merge this event (a duplicate) into ``into_id``; answers the event it was merged into."""
+    event = services.event_merge(
+        actor=request.user,
+        event_id=event_id,
+        into_id=payload.into_id,
+        reason=payload.reason,
+        expected_version=payload.version,
+        into_version=payload.into_version,
     )
     return _detail(request, event)

@@ -20,6 +20,9 @@ class EventsConfig(AppConfig):
         from pingan.events.tasks import run_event_jobs
 
         register_job("events", run_event_jobs, every=60)
+        from pingan.events.stats import run_stats_job
+
+        register_job("event_stats", run_stats_job, every=60)
 
         from pingan.core.sensitive import register_sensitive
         from pingan.events.models import Event
@@ -89,6 +92,15 @@ class EventsConfig(AppConfig):
                 perm("events.manage_open311_keys"),
                 order=85,
             )
+        )
+        from pingan.events.selectors import house_events_section, person_events_tab
+        from pingan.people.tabs import PersonTab, register_house_section, register_tab
+
+        register_tab(
+            PersonTab("events", _("事件"), "events/_subject_events.html", person_events_tab, order=40)
+        )
+        register_house_section(
+            PersonTab("events", _("事件"), "events/_subject_events.html", house_events_section, order=40)
         )
         register_figures(event_figures, order=20)
         register_provider("events", event_search)

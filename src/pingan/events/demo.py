@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import Counter
+from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -227,6 +228,9 @@ def load_events(ctx: DemoContext) -> None:
         for step in timeline:
             step.event = event
     EventStep.objects.bulk_create([s for timeline in steps for s in timeline], batch_size=2000)
+    duplicate = _demo_duplicate(events, per_day, users)
+    if duplicate is not None:
+        events.append(duplicate)
     for day, count in per_day.items():
         EventCounter.objects.update_or_create(day=day, defaults={"last": count})
     by_status = Counter(e.status for e in events)
@@ -633,3 +637,51 @@ def _finish_open(
             f"已超过办理期限 {timezone.localtime(event.deadline):%Y-%m-%d %H:%M}",
         )
     return event, timeline
+
+
+def _demo_duplicate(events: list[Event], per_day: Counter[dt.date], users: dict[str, User]) -> Event | None:
+    """One duplicate report (same category, about 10 m away, an hour later) merged into the most recent
+    reported event with coordinates, by the street centre in charge: shows the merge and the 已合并 state."""
+    from pingan.core.actors import SYSTEM
+    from pingan.events.services import event_merge
+
+    target = next(
+        (e for e in reversed(events) if e.status == "reported" and e.latitude is not None),
+        None,
+    )
+    if target is None:
+        return None
+    reported = min(target.reported_at + dt.timedelta(hours=1), timezone.now())
+    day = timezone.localdate(reported)
+    per_day[day] += 1
+    copy = Event(
+        number=f"{day:%Y%m%d}{per_day[day]:04d}",
+        title=target.title,
+        description="同一地点再次反映：" + target.description[:100],
+        category=target.category,
+        tier=target.tier,
+        source="citizen",
+        urgency=target.urgency,
+        area_id=target.area_id,
+        owner_id=target.owner_id,
+        address=target.address,
+        latitude=(Decimal(str(target.latitude)) + Decimal("0.000090")).quantize(
+            Decimal("0.000001")
+        ),  # ~10 m N
+        longitude=target.longitude,
+        reporter=users.get("hotline1"),
+        reported_at=reported,
+        public_note="已上报，等待受理",
+    )
+    copy.save()
+    EventStep.objects.create(
+        event=copy,
+        action="report",
+        at=reported,
+        to_status="reported",
+        note=copy.description,
+        **_actor(users.get("hotline1"), "热线"),
+    )
+    event_merge(actor=SYSTEM, event_id=copy.pk, into_id=target.pk, reason="同一问题重复反映")
+    copy.refresh_from_db()
+    return copy

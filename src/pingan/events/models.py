@@ -33,6 +33,7 @@ class Status(models.TextChoices):
     HANDLING = "handling", _("处置中")
     HANDLED = "handled", _("待核查")
     CLOSED = "closed", _("已结案")
+    MERGED = "merged", _("已合并")  # a duplicate merged into another event (``merged_into``)
 
 
 OPEN_STATUSES = (Status.REPORTED, Status.ACCEPTED, Status.DISPATCHED, Status.HANDLING, Status.HANDLED)
@@ -272,6 +273,14 @@ class Event(ConcurrentTransitionMixin, TimeStamped):
     rating = models.PositiveSmallIntegerField(_("满意度评价"), null=True, blank=True)
     rating_note = models.CharField(_("评价意见"), max_length=300, blank=True)
     rated_at = models.DateTimeField(_("评价时间"), null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("并入事件"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,  # a merged duplicate is part of the event it was merged into
+        related_name="merged_events",
+    )
 
     objects = EventQuerySet.as_manager()
 
@@ -292,6 +301,7 @@ class Event(ConcurrentTransitionMixin, TimeStamped):
         "extension_days",
         "rating",
         "overdue",
+        "merged_into_id",
     )
 
     class Meta:
@@ -305,6 +315,16 @@ class Event(ConcurrentTransitionMixin, TimeStamped):
             models.Index(fields=["status", "deadline"], name="event_status_deadline"),
             models.Index(fields=["-reported_at", "-id"], name="event_recent"),
             models.Index(fields=["reporter", "-reported_at"], name="event_reporter"),
+            # duplicate suggestion: same category, recent, then a bounding box on the coordinates
+            models.Index(fields=["category", "reported_at"], name="event_category_recent"),
+            models.Index(fields=["updated_at"], name="event_updated"),  # day statistics: what changed
+            # the live part of the figures (open, late) by any grouping: answered from the index alone
+            models.Index(
+                fields=["status", "deadline"],
+                include=["area", "assignee_department", "category", "reported_at"],
+                condition=Q(status__in=["reported", "accepted", "dispatched", "handling", "handled"]),
+                name="event_open_figures",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(title=""), name="event_title_not_blank"),
@@ -335,6 +355,12 @@ class Event(ConcurrentTransitionMixin, TimeStamped):
                 & (Q(assignee_department__isnull=False) | Q(assignee_area__isnull=False)),
                 name="event_dispatched_has_assignee_and_deadline",
             ),
+            models.CheckConstraint(
+                condition=Q(status="merged", merged_into__isnull=False)
+                | ~Q(status="merged") & Q(merged_into__isnull=True),
+                name="event_merged_has_target",
+            ),
+            models.CheckConstraint(condition=~Q(merged_into=F("pk")), name="event_not_merged_into_itself"),
         ]
 
     def __str__(self) -> str:
@@ -391,6 +417,12 @@ class Event(ConcurrentTransitionMixin, TimeStamped):
     def reopen(self) -> None:
         self.reopen_count += 1
 
+    @transition(field=status, source=list(OPEN_STATUSES), target=Status.MERGED)
+    def merge_into(self) -> None:
+        """A duplicate: its reporters follow the event it is merged into (``merged_into``, set by the
+        service)."""
+        self.extension_requested_days = None
+
 
 class StepAction(models.TextChoices):
     REPORT = "report", _("上报")
@@ -412,6 +444,9 @@ class StepAction(models.TextChoices):
     REOPEN = "reopen", _("重新处置")
     OVERDUE = "overdue", _("超期")
     REMIND = "remind", _("到期提醒")
+    LINK = "link", _("关联人员房屋")
+    MERGE = "merge", _("合并重复事件")
+    MERGED = "merged", _("并入其他事件")
 
 
 class EventStep(models.Model):
@@ -443,6 +478,97 @@ class EventStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+class SubjectKind(models.TextChoices):
+    PERSON = "person", _("人员")
+    HOUSE = "house", _("房屋")
+
+
+class EventSubject(models.Model):
+    """A person or a house an event concerns (links to the people module). Set when reporting, edited by
+    the centre in charge; every change is a timeline row and an audit event."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="subjects")
+    kind = models.CharField(_("类型"), max_length=10, choices=SubjectKind.choices)
+    person = models.ForeignKey(
+        "people.Person", null=True, blank=True, on_delete=models.CASCADE, related_name="event_links"
+    )
+    house = models.ForeignKey(
+        "people.House", null=True, blank=True, on_delete=models.CASCADE, related_name="event_links"
+    )
+    created_at = models.DateTimeField(_("关联时间"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("事件关联对象")
+        verbose_name_plural = _("事件关联对象")
+        ordering = ["kind", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="person", person__isnull=False, house__isnull=True)
+                | Q(kind="house", house__isnull=False, person__isnull=True),
+                name="eventsubject_kind_matches_target",
+            ),
+            models.UniqueConstraint(
+                fields=["event", "person"], condition=Q(person__isnull=False), name="eventsubject_person_once"
+            ),
+            models.UniqueConstraint(
+                fields=["event", "house"], condition=Q(house__isnull=False), name="eventsubject_house_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.kind} {self.person_id or self.house_id}"
+
+
+class EventDayStat(models.Model):
+    """Figures per report day and one dimension (the grid, the top-level category or the department), kept
+    by the worker (``events.stats``) so district-wide figures do not scan every event. Additive values only;
+    "open" and "late" are always counted live."""
+
+    class Dim(models.TextChoices):
+        AREA = "area", _("网格")
+        CATEGORY = "category", _("类别")
+        DEPARTMENT = "department", _("部门")
+
+    day = models.DateField()
+    dim = models.CharField(max_length=10, choices=Dim.choices)
+    key = models.CharField(max_length=20, blank=True)  # grid code, category (2 digits), department id or ""
+    count = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    closed = models.PositiveIntegerField(default=0)
+    closed_on_time = models.PositiveIntegerField(default=0)
+    verifications = models.PositiveIntegerField(default=0)
+    failed_verifications = models.PositiveIntegerField(default=0)
+    extended = models.PositiveIntegerField(default=0)
+    rated = models.PositiveIntegerField(default=0)
+    satisfied = models.PositiveIntegerField(default=0)
+    rating_sum = models.PositiveIntegerField(default=0)
+    handling_sum = models.BigIntegerField(default=0)
+    handling_n = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("事件日统计")
+        verbose_name_plural = _("事件日统计")
+        constraints = [
+            models.UniqueConstraint(fields=["dim", "day", "key"], name="eventdaystat_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.dim} {self.key}"
+
+
+class EventStatsState(models.Model):
+    """One row: the day statistics hold every change made before ``watermark`` (None: not built yet)."""
+
+    watermark = models.DateTimeField(null=True, blank=True)
+    built_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"event stats @ {self.watermark}"
 
 
 class PhotoKind(models.TextChoices):

@@ -215,7 +215,7 @@ def service_definition(request: HttpRequest, service_code: str, fmt: str) -> Htt
 
 
 def _request_row(event: Event) -> dict[str, Any]:
-    closed = event.status in (Status.CLOSED, Status.REFUSED)
+    closed = event.status in (Status.CLOSED, Status.REFUSED, Status.MERGED)
     agency = event.assignee_department.name if event.assignee_department is not None else event.owner.name
     return {
         "service_request_id": event.number,
@@ -274,7 +274,7 @@ def _query(request: HttpRequest) -> Any:
     if set(statuses) == {"open"}:
         qs = qs.filter(status__in=OPEN_STATUSES)
     elif set(statuses) == {"closed"}:
-        qs = qs.filter(status__in=[Status.CLOSED, Status.REFUSED])
+        qs = qs.filter(status__in=[Status.CLOSED, Status.REFUSED, Status.MERGED])
     start_raw, end_raw = request.GET.get("start_date"), request.GET.get("end_date")
     now = timezone.now()
     start = _moment(start_raw, "start_date") if start_raw else None
@@ -407,6 +407,9 @@ def follow(request: HttpRequest, number: str | None = None) -> HttpResponse:
         if event is None:
             context["error"] = "没有找到这个编号的事件，请核对后再查"
             return render(request, "events/follow.html", context, status=404)
+        if event.merged_into_id is not None:  # a duplicate: its reporter follows the merged event
+            context["merged_from"] = event.number
+            event = event.merged_into
         steps = [s for s in event.steps.order_by("at", "id") if s.action in PUBLIC_STEPS]
         context.update(
             {

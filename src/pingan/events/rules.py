@@ -73,6 +73,9 @@ rules.add_perm("events.verify_event", may_write_business & (is_reporter | grid_s
 rules.add_perm("events.rate_event", may_write_business & (is_reporter | centre))
 rules.add_perm("events.reopen_event", may_write_business & (is_reporter | centre))
 rules.add_perm("events.configure", has_role(Role.COMMANDER))
+# Persons and houses an event concerns, and merging duplicates: the centre in charge (docs/events.md).
+rules.add_perm("events.link_subjects", centre)
+rules.add_perm("events.merge_event", centre)
 
 # Open311 client keys are issued and revoked by the system administrator (no personal data involved).
 rules.add_perm("events.manage_open311_keys", has_role(Role.SYSTEM_ADMIN))

@@ -12,7 +12,9 @@ from pydantic import StrictBool, StrictInt
 from pingan.core.api import IsoDate
 from pingan.core.sensitive import Masked
 
-StatusName = Literal["reported", "accepted", "refused", "dispatched", "handling", "handled", "closed"]
+StatusName = Literal[
+    "reported", "accepted", "refused", "dispatched", "handling", "handled", "closed", "merged"
+]
 TierName = Literal["on_the_spot", "ordinary", "difficult"]
 SourceName = Literal[
     "grid_worker", "citizen", "hotline", "patrol", "department", "school_inspection", "campaign"
@@ -88,6 +90,29 @@ class EventStepOut(Schema):
     photos: list[EventPhotoOut]
 
 
+class EventSubjectOut(Schema):
+    kind: Literal["person", "house"]
+    kind_label: str
+    id: int
+    label: str = Field(..., description="the name or address, masked")
+
+
+class EventRefOut(Schema):
+    id: int
+    number: str
+
+
+class EventDuplicateOut(Schema):
+    event: EventListOut
+    distance_m: float
+
+
+class EventDuplicatesIn(Schema):
+    category: str = Field(..., min_length=1, max_length=20)
+    lat: Decimal = Field(..., ge=-90, le=90)
+    lng: Decimal = Field(..., ge=-180, le=180)
+
+
 class EventOut(EventListOut):
     description: str
     address: str
@@ -118,6 +143,11 @@ class EventOut(EventListOut):
     steps: list[EventStepOut]
     photos: list[EventPhotoOut]
     actions: list[str] = Field(..., description="the actions the caller may take now")
+    subjects: list[EventSubjectOut] = Field(..., description="persons and houses, masked")
+    merged_into: EventRefOut | None = Field(None, description="the event this duplicate was merged into")
+    merged_events: list[EventRefOut] = Field(..., description="duplicates merged into this event")
+    can_link_subjects: bool = False
+    can_merge: bool = False
 
 
 class EventFilterIn(Schema):
@@ -148,6 +178,8 @@ class EventCreateIn(Schema):
     longitude: Decimal | None = Field(None, ge=-180, le=180, max_digits=9, decimal_places=6)
     reporter_name: str = Field("", max_length=40)
     reporter_phone: str = Field("", max_length=20)
+    person_ids: list[int] = Field(default_factory=list, max_length=20, description="persons in your scope")
+    house_ids: list[int] = Field(default_factory=list, max_length=20, description="houses in your scope")
 
 
 class EventVersionIn(Schema):
@@ -202,3 +234,15 @@ class EventVerifyIn(Schema):
     passed: bool
     note: str = Field("", max_length=1000)
     version: int | None = Field(None, ge=1, le=2**31)
+
+
+class EventSubjectsIn(EventVersionIn):
+    person_ids: list[StrictInt] = Field(default_factory=list, max_length=20)
+    house_ids: list[StrictInt] = Field(default_factory=list, max_length=20)
+    note: str = Field("", max_length=300)
+
+
+class EventMergeIn(EventVersionIn):
+    into_id: StrictInt = Field(..., ge=1, le=2**62, description="the event to merge this duplicate into")
+    into_version: Version = Field(None, ge=1, le=2**31)
+    reason: str = Field("", max_length=300)

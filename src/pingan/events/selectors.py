@@ -11,6 +11,7 @@ Which events a user sees (``event_visible_q``):
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,7 @@ from pingan.events.models import (
 )
 
 NOTHING = Q(pk__in=[])
+_NUMBER = re.compile(r"^[A-Za-z]?\d{10,14}$")  # 202611280001 (and the benchmark's B00000000001)
 
 
 def event_visible_q(user: Any) -> Q | None:
@@ -42,14 +44,24 @@ def event_visible_q(user: Any) -> Q | None:
     if not getattr(user, "is_authenticated", False) or not user.is_active or user.role in ADMIN_ROLES:
         return NOTHING
     scope = user_scope(user)
+    if user.role != Role.DEPARTMENT_HANDLER and scope.everything:
+        return None
     q = Q(reporter_id=user.pk)
+    # the events their own duplicates were merged into (they follow them). Read first (a few ids, indexed):
+    # a subquery inside the OR would stop PostgreSQL from combining the indexes (a scan of every event).
+    followed = sorted(
+        set(
+            Event.objects.filter(reporter_id=user.pk, merged_into__isnull=False)
+            .order_by()
+            .values_list("merged_into_id", flat=True)
+        )
+    )
+    if followed:
+        q |= Q(pk__in=followed)
     if scope.department_ids:
         q |= Q(assignee_department_id__in=sorted(scope.department_ids))
-    if user.role != Role.DEPARTMENT_HANDLER:
-        if scope.everything:
-            return None
-        if scope.area_ids:
-            q |= Q(area_id__in=sorted(scope.area_ids))
+    if user.role != Role.DEPARTMENT_HANDLER and scope.area_ids:
+        q |= Q(area_id__in=sorted(scope.area_ids))
     return q
 
 
@@ -74,8 +86,8 @@ class EventFilter:
             qs = qs.filter(status__in=self.status)
         if self.open_only:
             qs = qs.filter(status__in=OPEN_STATUSES)
-        if self.category:
-            qs = qs.filter(category__startswith=self.category)
+        if self.category:  # codes are digits: one indexed range, like subtree_q (LIKE 'x%' is not indexed)
+            qs = qs.filter(subtree_q(self.category, "category"))
         if self.source:
             qs = qs.filter(source=self.source)
         if self.urgency:
@@ -94,7 +106,10 @@ class EventFilter:
             qs = qs.filter(overdue=self.ever_overdue)
         if self.q:
             text = self.q.strip()[:50]
-            qs = qs.filter(Q(number=text) | Q(title__icontains=text)) if text else qs
+            if _NUMBER.match(text):  # an event number: the unique index, not a scan of the titles
+                qs = qs.filter(number=text.upper())
+            elif text:
+                qs = qs.filter(Q(number=text) | Q(title__icontains=text))
         tz = timezone.get_current_timezone()
         if self.reported_from:
             qs = qs.filter(reported_at__gte=dt.datetime.combine(self.reported_from, dt.time.min, tz))
@@ -147,6 +162,15 @@ def triage_queue(*, user: Any) -> QuerySet[Event]:
     )
     late = Q(status__in=WORKING_STATUSES, deadline__lt=timezone.now())
     return event_list(user=user).filter(owned & (waiting | late))
+
+
+def triage_page(*, user: Any, limit: int = 500) -> list[Event]:
+    """The triage page's rows: oldest first. Ordered by an expression on purpose: the rows waiting are few
+    and recent, and ordering by the indexed column tempts PostgreSQL to walk the whole report-date index from
+    the oldest event (seconds on a million events) instead of reading the few rows by status and sorting."""
+    from django.db.models.functions import Coalesce
+
+    return list(triage_queue(user=user).order_by(Coalesce("reported_at", "created_at"), "id")[:limit])
 
 
 def department_queue(*, user: Any) -> QuerySet[Event]:
@@ -404,6 +428,15 @@ def _row(key: Any, label: str, values: dict[str, Any]) -> KpiRow:
     return row
 
 
+def _row_from_sums(key: Any, label: str, values: dict[str, Any]) -> KpiRow:
+    """A row from the additive values of ``events.stats`` (averages from their sums and counts)."""
+    row = _row(key, label, {k: v for k, v in values.items() if not k.startswith("avg_")})
+    n, rated = values.get("handling_n") or 0, values.get("rated") or 0
+    row.avg_handling_seconds = values["handling_sum"] / n if n else None
+    row.avg_rating = values["rating_sum"] / rated if rated else None
+    return row
+
+
 def _area_group_length(user: Any, filters: EventFilter) -> int:
     """Group by the level below the chosen node (the filter's area, else the user's single root)."""
     root = ""
@@ -428,15 +461,33 @@ def event_kpis(*, user: Any, filters: EventFilter | None = None, group_by: str |
     from pingan.core.codes import code_label
 
     filters = filters or EventFilter()
-    qs = event_list(user=user, filters=filters).order_by()
-    aggregates = _kpi_aggregates()
-    total = _row(None, "合计", qs.aggregate(**aggregates))
+    # merged duplicates are counted once, in the event they were merged into
+    qs = event_list(user=user, filters=filters).exclude(status=Status.MERGED).order_by()
+    if group_by is not None and group_by not in GROUPS:
+        raise ValueError(f"group_by must be one of {GROUPS}")
+    from pingan.events import stats
+
+    # district-wide figures from the day statistics when they give exactly the same numbers (events/stats.py)
+    summed = stats.kpi_values(
+        base=qs,
+        filters=filters,
+        group_by=group_by,
+        user_everything=event_visible_q(user) is None,
+        area_length=_area_group_length(user, filters) if group_by == "area" else 0,
+    )
+    make_row = _row
+    if summed is not None:
+        make_row = _row_from_sums
+        total = _row_from_sums(None, "合计", summed[0])
+    else:
+        total = _row(None, "合计", qs.aggregate(**_kpi_aggregates()))
     if group_by is None:
         return KpiResult(total=total, rows=[], group_by=None)
-    if group_by not in GROUPS:
-        raise ValueError(f"group_by must be one of {GROUPS}")
     grouped: Any
-    if group_by == "area":
+    values: list[dict[str, Any]]
+    if summed is not None:
+        values = [{"k": k, **v} for k, v in sorted(summed[1].items(), key=lambda kv: (kv[0] is None, kv[0]))]
+    elif group_by == "area":
         length = _area_group_length(user, filters)
         grouped = qs.annotate(k=Substr("area__code", 1, length)).values("k")
     elif group_by == "department":
@@ -445,7 +496,8 @@ def event_kpis(*, user: Any, filters: EventFilter | None = None, group_by: str |
         grouped = qs.annotate(k=Substr("category", 1, 2)).values("k")
     else:
         grouped = qs.annotate(k=TruncMonth("reported_at", tzinfo=timezone.get_current_timezone())).values("k")
-    values: list[dict[str, Any]] = list(grouped.annotate(**aggregates).order_by("k"))
+    if summed is None:
+        values = list(grouped.annotate(**_kpi_aggregates()).order_by("k"))
     keys = [v["k"] for v in values]
     names: dict[Any, str]
     labels: dict[Any, str]
@@ -462,7 +514,7 @@ def event_kpis(*, user: Any, filters: EventFilter | None = None, group_by: str |
         labels = {k: code_label("event_category", k) for k in keys}
     else:
         labels = {k: k.strftime("%Y-%m") if hasattr(k, "strftime") else str(k or "") for k in keys}
-    rows = [_row(v["k"], str(labels.get(v["k"], v["k"])), v) for v in values]
+    rows = [make_row(v["k"], str(labels.get(v["k"], v["k"])), v) for v in values]
     return KpiResult(total=total, rows=rows, group_by=group_by)
 
 
@@ -606,3 +658,190 @@ def event_search(user: Any, q: str, limit: int) -> list[Any]:
         )
         for e in qs[:limit]
     ]
+
+
+# --- duplicates --------------------------------------------------------------------------------------
+
+DUPLICATE_RADIUS_M = 50
+DUPLICATE_DAYS = 7
+_EARTH_RADIUS_M = 6_371_008.8
+_M_PER_DEGREE = 111_195.0  # on the same sphere: 2πR / 360
+
+
+def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance (haversine) in metres."""
+    import math
+
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * _EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+@dataclass
+class Duplicate:
+    event: Event
+    distance_m: float
+
+
+def event_duplicates(
+    *,
+    user: Any,
+    category: str,
+    latitude: Any,
+    longitude: Any,
+    exclude_id: int | None = None,
+    now: dt.datetime | None = None,
+    radius_m: float = DUPLICATE_RADIUS_M,
+    days: int = DUPLICATE_DAYS,
+    limit: int = 10,
+) -> list[Duplicate]:
+    """Possible duplicates of a report: events the user may see, of the same category, reported within
+    the last ``days`` days, within ``radius_m`` metres, nearest first (merged ones excluded). A bounding
+    box on the indexed columns prefilters in SQL (works the same on SQLite and PostgreSQL), then the exact
+    haversine distance decides."""
+    import math
+
+    try:
+        lat, lng = float(latitude), float(longitude)
+    except (TypeError, ValueError):
+        return []
+    if not category or not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        return []
+    now = now or timezone.now()
+    dlat = radius_m / _M_PER_DEGREE * 1.01
+    dlng = dlat / max(math.cos(math.radians(lat)), 0.01)
+    qs = (
+        event_list(user=user)
+        .filter(
+            category=category,
+            reported_at__gte=now - dt.timedelta(days=days),
+            reported_at__lte=now,
+            latitude__gte=lat - dlat,
+            latitude__lte=lat + dlat,
+            longitude__gte=lng - dlng,
+            longitude__lte=lng + dlng,
+        )
+        .exclude(status=Status.MERGED)
+    )
+    if exclude_id is not None:
+        qs = qs.exclude(pk=exclude_id)
+    found = []
+    for event in qs[:200]:
+        d = distance_m(lat, lng, float(event.latitude), float(event.longitude))  # type: ignore[arg-type]
+        if d <= radius_m:
+            found.append(Duplicate(event, round(d, 1)))
+    found.sort(key=lambda x: (x.distance_m, -x.event.pk))
+    return found[:limit]
+
+
+def event_duplicates_of(*, user: Any, event: Event) -> list[Duplicate]:
+    """Possible duplicates of an existing event: reported within ``DUPLICATE_DAYS`` before or after it."""
+    if event.latitude is None or event.longitude is None or event.status == Status.MERGED:
+        return []
+    return event_duplicates(
+        user=user,
+        category=event.category,
+        latitude=event.latitude,
+        longitude=event.longitude,
+        exclude_id=event.pk,
+        now=event.reported_at + dt.timedelta(days=DUPLICATE_DAYS),
+        days=DUPLICATE_DAYS * 2,
+    )
+
+
+# --- persons and houses ------------------------------------------------------------------------------
+
+
+def event_subjects(*, user: Any, event: Event) -> list[dict[str, Any]]:
+    """The persons and houses of an event the caller already obtained through ``event_get``: masked name
+    or address, and a link when the caller may open the person's or house's page."""
+    from pingan.core.masking import mask_address, mask_name
+    from pingan.events.models import SubjectKind
+    from pingan.people import selectors as people
+
+    subjects = list(event.subjects.select_related("person", "house"))
+    person_ids = [s.person_id for s in subjects if s.person_id]
+    house_ids = [s.house_id for s in subjects if s.house_id]
+    visible_persons: set[int] = set()
+    visible_houses: set[int] = set()
+    if person_ids:
+        visible_persons = set(
+            people.person_list(user=user, filters=people.PersonFilter(status="all"))
+            .filter(pk__in=person_ids)
+            .values_list("pk", flat=True)
+        )
+    if house_ids:
+        visible_houses = set(
+            people.house_list(user=user).filter(pk__in=house_ids).values_list("pk", flat=True)
+        )
+    rows = []
+    for s in subjects:
+        if s.kind == SubjectKind.PERSON and s.person is not None:
+            rows.append(
+                {
+                    "kind": s.kind,
+                    "kind_label": str(s.get_kind_display()),
+                    "id": s.person_id,
+                    "label": mask_name(s.person.name),
+                    "url": reverse("people:detail", args=[s.person_id])
+                    if s.person_id in visible_persons
+                    else "",
+                }
+            )
+        elif s.house is not None:
+            rows.append(
+                {
+                    "kind": s.kind,
+                    "kind_label": str(s.get_kind_display()),
+                    "id": s.house_id,
+                    "label": mask_address(s.house.address),
+                    "url": reverse("people:house", args=[s.house_id]) if s.house_id in visible_houses else "",
+                }
+            )
+    return rows
+
+
+def events_for_person(*, user: Any, person_id: int) -> QuerySet[Event]:
+    """Events linked to a person, among those the user may see."""
+    return event_list(user=user).filter(subjects__person_id=person_id)
+
+
+def events_for_house(*, user: Any, house_id: int) -> QuerySet[Event]:
+    """Events linked to a house, among those the user may see."""
+    return event_list(user=user).filter(subjects__house_id=house_id)
+
+
+def _subject_tab(user: Any, qs: QuerySet[Event]) -> dict[str, Any] | None:
+    if not user.has_perm("events.view_events"):
+        return None
+    return {"events": list(qs.exclude(status=Status.MERGED)[:50]), "total": qs.count()}
+
+
+def person_events_tab(user: Any, person: Any) -> dict[str, Any] | None:
+    """The "事件" tab of the person page: linked events the user may see (None hides the tab)."""
+    return _subject_tab(user, events_for_person(user=user, person_id=person.pk))
+
+
+def house_events_section(user: Any, house: Any) -> dict[str, Any] | None:
+    """The "事件" section of the house page."""
+    return _subject_tab(user, events_for_house(user=user, house_id=house.pk))
+
+
+def subject_candidates(*, user: Any, q: str, limit: int = 10) -> dict[str, list[dict[str, Any]]]:
+    """Persons and houses the user may link (their people scope) matching a search text, masked."""
+    from pingan.core.masking import mask_address, mask_id_number, mask_name
+    from pingan.people import selectors as people
+
+    q = (q or "").strip()[:40]
+    if len(q) < 2 or not user.has_perm("people.view_people"):
+        return {"persons": [], "houses": []}
+    persons = people.person_list(user=user, filters=people.PersonFilter(q=q))[:limit]
+    houses = people.house_list(user=user, q=q)[:limit]
+    return {
+        "persons": [
+            {"id": p.pk, "label": f"{mask_name(p.name)} {mask_id_number(p.id_number)}".strip()}
+            for p in persons
+        ],
+        "houses": [{"id": h.pk, "label": mask_address(h.address)} for h in houses],
+    }

@@ -47,10 +47,12 @@ from pingan.events.models import (
     EventPhoto,
     EventPolicy,
     EventStep,
+    EventSubject,
     PhotoKind,
     Source,
     Status,
     StepAction,
+    SubjectKind,
     Tier,
     Urgency,
 )
@@ -240,6 +242,7 @@ ACTION_VERBS = {
     "verify_pass": _lazy("核查"),
     "verify_fail": _lazy("核查"),
     "reopen": _lazy("重新处置"),
+    "merge_into": _lazy("合并"),
 }
 
 
@@ -321,6 +324,16 @@ def _verifiers(event: Event) -> list[User]:
     )
     if event.reporter_id is not None and event.reporter is not None and event.reporter.is_active:
         users.append(event.reporter)
+    return users  # followers of merged duplicates may not verify: they hear of the closure instead
+
+
+def _reporters(event: Event) -> list[User]:
+    """The reporter and the reporters of the duplicates merged into the event (they follow it)."""
+    users = [event.reporter] if event.reporter_id is not None and event.reporter is not None else []
+    followers = User.objects.filter(
+        is_active=True, pk__in=Event.objects.filter(merged_into=event).values("reporter_id")
+    )
+    users.extend(u for u in followers if u.pk != event.reporter_id)
     return users
 
 
@@ -409,8 +422,11 @@ def event_report(
     reporter_phone: str = "",
     photos: Sequence[Any] = (),
     reported_at: dt.datetime | None = None,
+    person_ids: Sequence[Any] = (),
+    house_ids: Sequence[Any] = (),
 ) -> Event:
-    """Report an event in a grid. The grid's street centre is in charge of it."""
+    """Report an event in a grid. The grid's street centre is in charge of it. ``person_ids`` and
+    ``house_ids``: the persons and houses it concerns, within the reporter's scope."""
     area = Area.objects.filter(pk=area_id, active=True).first() if str(area_id).isdigit() else None
     if area is None:
         raise ValidationError({"area": _("请选择网格")})
@@ -457,6 +473,10 @@ def event_report(
         lat = lon = None
     if "latitude" not in errors and "longitude" not in errors and (lat is None) != (lon is None):
         errors["latitude"] = _("经纬度须同时填写")
+    try:
+        persons, houses = _resolve_subjects(actor, person_ids, house_ids)
+    except ValidationError as exc:
+        errors.update({k: v[0] for k, v in exc.message_dict.items()})
     if errors:
         raise ValidationError(errors)
     checked = check_photos(photos)
@@ -490,9 +510,16 @@ def event_report(
         data={"category": category, "source": source},
         photos=checked,
         photo_kind=PhotoKind.BEFORE,
-        changes={"category": category, "source": source, "area": area.code},
+        changes={
+            "category": category,
+            "source": source,
+            "area": area.code,
+            **({"persons": sorted(persons)} if persons else {}),
+            **({"houses": sorted(houses)} if houses else {}),
+        },
         at=event.reported_at,
     )
+    _add_subjects(event, persons, houses, actor)
     _notify(
         _centre_staff(event.owner),
         event,
@@ -544,9 +571,9 @@ def event_refuse(*, actor: Any, event_id: int, reason: str, expected_version: in
     _transition(event, "refuse")
     event.public_note = reason
     _save(event, actor=actor, action=StepAction.REFUSE, from_status=before, note=reason)
-    if event.reporter is not None:
+    if event.reporter is not None or event.merged_events.exists():
         _notify(
-            [event.reporter],
+            _reporters(event),
             event,
             "refused",
             _("您上报的事件不予立案：%(e)s") % {"e": _label(event)},
@@ -971,9 +998,8 @@ def event_verify(
         to_status=Status.CLOSED,
         data={"on_time": event.closed_on_time},
     )
-    users = [event.reporter] if event.reporter_id and event.reporter else []
     _notify(
-        users + _centre_staff(event.owner),
+        _reporters(event) + _centre_staff(event.owner),
         event,
         "closed",
         _("已结案：%(e)s") % {"e": _label(event)},
@@ -1347,3 +1373,201 @@ def event_report_open311(
     step.save(update_fields=["data"])
     type(client).objects.filter(pk=client.pk).update(last_used_at=timezone.now())
     return event
+
+
+# --- persons and houses an event concerns (EventSubject) ----------------------------------------------
+
+MAX_SUBJECTS = 20
+
+
+def _ids(values: Iterable[Any], field: str, label: str) -> set[int]:
+    found: set[int] = set()
+    for value in values or ():
+        text = str(value).strip()
+        if not text:
+            continue
+        if not text.isdigit() or len(text) > 18:
+            raise ValidationError({field: _("%(label)s不存在或不在您的辖区内") % {"label": label}})
+        found.add(int(text))
+    return found
+
+
+def _resolve_subjects(
+    actor: Any,
+    person_ids: Iterable[Any],
+    house_ids: Iterable[Any],
+    *,
+    keep: Iterable[tuple[str, int | None]] = (),
+) -> tuple[set[int], set[int]]:
+    """The ids of the persons and houses, each visible to ``actor`` through the people module's scoped
+    selectors. A missing id and an id outside the actor's scope give the same error. ``keep``: links that
+    already exist (kept without asking again)."""
+    from pingan.people import selectors as people
+
+    persons = _ids(person_ids, "persons", _("人员"))
+    houses = _ids(house_ids, "houses", _("房屋"))
+    if len(persons) + len(houses) > MAX_SUBJECTS:
+        raise ValidationError({"persons": _("最多关联 %(n)d 个人员和房屋") % {"n": MAX_SUBJECTS}})
+    kept = set(keep)
+    new_persons = {p for p in persons if (SubjectKind.PERSON, p) not in kept}
+    new_houses = {h for h in houses if (SubjectKind.HOUSE, h) not in kept}
+    if new_persons:
+        visible = set(
+            people.person_list(user=actor, filters=people.PersonFilter(status="all"))
+            .filter(pk__in=new_persons)
+            .values_list("pk", flat=True)
+        )
+        if visible != new_persons:
+            raise ValidationError({"persons": _("人员不存在或不在您的辖区内")})
+    if new_houses:
+        visible = set(people.house_list(user=actor).filter(pk__in=new_houses).values_list("pk", flat=True))
+        if visible != new_houses:
+            raise ValidationError({"houses": _("房屋不存在或不在您的辖区内")})
+    return persons, houses
+
+
+def _add_subjects(event: Event, persons: Iterable[int], houses: Iterable[int], actor: Any) -> None:
+    by = _user_or_none(actor)
+    EventSubject.objects.bulk_create(
+        [
+            EventSubject(event=event, kind=SubjectKind.PERSON, person_id=p, created_by=by)
+            for p in sorted(persons)
+        ]
+        + [
+            EventSubject(event=event, kind=SubjectKind.HOUSE, house_id=h, created_by=by)
+            for h in sorted(houses)
+        ]
+    )
+
+
+@transaction.atomic
+def event_subjects_set(
+    *,
+    actor: Any,
+    event_id: int,
+    person_ids: Sequence[Any] = (),
+    house_ids: Sequence[Any] = (),
+    note: str = "",
+    expected_version: int | None = None,
+) -> Event:
+    """The centre in charge sets the persons and houses the event concerns (the full list: those not given
+    are unlinked). New links must be within the centre's scope; a timeline row lists what changed."""
+    event = _lock(actor, event_id, expected_version)
+    _require(actor, "events.link_subjects", event)
+    note = _clean_note(note, required=False, label=_("说明"), max_length=300)
+    current = {
+        (s.kind, s.person_id if s.kind == SubjectKind.PERSON else s.house_id): s.pk
+        for s in event.subjects.all()
+    }
+    persons, houses = _resolve_subjects(actor, person_ids, house_ids, keep=current.keys())
+    wanted = {(SubjectKind.PERSON.value, p) for p in persons} | {(SubjectKind.HOUSE.value, h) for h in houses}
+    added = wanted - set(current)
+    removed = set(current) - wanted
+    if not added and not removed:
+        return event
+    EventSubject.objects.filter(pk__in=[current[k] for k in removed]).delete()
+    _add_subjects(
+        event,
+        [i for k, i in added if k == SubjectKind.PERSON],
+        [i for k, i in added if k == SubjectKind.HOUSE],
+        actor,
+    )
+    data = {
+        "added": sorted([k, i] for k, i in added),
+        "removed": sorted([k, i] for k, i in removed),
+    }
+    summary = _("新增关联 %(a)d 项，取消关联 %(r)d 项") % {"a": len(added), "r": len(removed)}
+    _save(
+        event,
+        actor=actor,
+        action=StepAction.LINK,
+        from_status=event.status,
+        note=f"{summary}{'：' + note if note else ''}",
+        data=data,
+        changes={"subjects": data},
+    )
+    return event
+
+
+# --- merging duplicates --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def event_merge(
+    *,
+    actor: Any,
+    event_id: int,
+    into_id: int,
+    reason: str = "",
+    expected_version: int | None = None,
+    into_version: int | None = None,
+) -> Event:
+    """Merge the duplicate ``event_id`` (B) into ``into_id`` (A): B becomes 已合并 with ``merged_into`` = A;
+    B's reporter (and those who followed B) now follow A — they see A and are notified of its progress;
+    B's persons and houses are linked to A. Both rows are locked (in id order, so two merges cannot
+    deadlock); the second of two concurrent merges gets ``EventConflict`` (409). Returns A."""
+    if str(event_id) == str(into_id):
+        raise ValidationError({"into": _("不能将事件并入其自身")})
+    versions = {event_id: expected_version, into_id: into_version}
+    locked: dict[Any, Event] = {}
+    for pk in sorted((event_id, into_id), key=lambda v: int(v) if str(v).isdigit() else 0):
+        locked[pk] = _lock(actor, pk, versions[pk])
+    dup, keep = locked[event_id], locked[into_id]
+    _require(actor, "events.merge_event", dup)
+    _require(actor, "events.merge_event", keep)
+    reason = _clean_note(reason, required=False, label=_("说明"), field="reason", max_length=300)
+    if keep.status in (Status.MERGED, Status.REFUSED):
+        raise EventConflict(
+            _("事件 %(n)s 当前状态为“%(s)s”，不能接收合并")
+            % {"n": keep.number, "s": keep.get_status_display()},
+            current_version=keep.version,
+            status=keep.status,
+        )
+    before = dup.status
+    _transition(dup, "merge_into")
+    dup.merged_into = keep
+    dup.public_note = _("已与事件 %(n)s 合并办理，请查询该编号了解进度") % {"n": keep.number}
+    _save(
+        dup,
+        actor=actor,
+        action=StepAction.MERGED,
+        from_status=before,
+        note=reason,
+        data={"into": keep.number, "into_id": keep.pk},
+        changes={"merged_into": keep.number},
+    )
+    # Those who followed B now follow A; B's subjects are linked to A.
+    followers = list(Event.objects.filter(merged_into=dup).values_list("pk", flat=True))
+    Event.objects.filter(pk__in=followers).update(merged_into=keep)
+    have = {(s.kind, s.person_id or s.house_id) for s in keep.subjects.all()}
+    moved = [s for s in dup.subjects.all() if (s.kind, s.person_id or s.house_id) not in have]
+    _add_subjects(
+        keep,
+        [s.person_id for s in moved if s.person_id],
+        [s.house_id for s in moved if s.house_id],
+        actor,
+    )
+    _save(
+        keep,
+        actor=actor,
+        action=StepAction.MERGE,
+        from_status=keep.status,
+        note=reason,
+        data={"from": dup.number, "from_id": dup.pk, "subjects": len(moved)},
+        changes={"merged": dup.number},
+    )
+    informed = [dup.reporter] if dup.reporter_id is not None and dup.reporter is not None else []
+    informed += list(
+        User.objects.filter(
+            is_active=True, pk__in=Event.objects.filter(pk__in=followers).values("reporter_id")
+        )
+    )
+    _notify(
+        informed,
+        keep,
+        "merged",
+        _("您上报的事件 %(d)s 已与 %(e)s 合并办理") % {"d": dup.number, "e": _label(keep)},
+        _("之后的办理进度将在该事件中通知您"),
+        actor,
+    )
+    return keep

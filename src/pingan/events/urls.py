@@ -18,5 +18,9 @@ urlpatterns = [
     path("open311-keys/", views.open311_keys, name="open311_keys"),
     path("<int:event_id>/", views.event_detail, name="detail"),
     path("<int:event_id>/photos/<int:photo_id>/", views.event_photo, name="photo"),
+    path("report/duplicates/", views.report_duplicates, name="report_duplicates"),
+    path("subjects/search/", views.subject_search, name="subject_search"),
+    path("<int:event_id>/subjects/", views.event_subjects, name="subjects"),
+    path("<int:event_id>/merge/", views.event_merge, name="merge"),
     path("<int:event_id>/<slug:action>/", views.event_action, name="action"),
 ]

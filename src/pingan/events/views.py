@@ -14,6 +14,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -21,12 +22,30 @@ from django.views.decorators.http import require_GET, require_POST
 from pingan.accounts.rules import may_write_business
 from pingan.core.codes import code_label, code_table
 from pingan.core.forms import apply_errors
+from pingan.core.ratelimit import rate_limit
 from pingan.events import selectors, services
 from pingan.events.forms import ActionForm, CategoryRuleForm, PolicyForm, ReportForm
 from pingan.events.models import Event, EventCategoryRule, EventPolicy, Source, Status, Tier
 from pingan.events.rules import CENTRE_ROLES
 
 PAGE_SIZE = 30
+TRIAGE_DUPLICATE_CHECKS = 50  # reported events checked for duplicates on the triage page (one query each)
+
+
+class CappedPaginator(Paginator):
+    """Counts at most ``CAP`` rows (``SELECT count(*) FROM (… LIMIT CAP+1)``): an exact count of a broad
+    filter over a million events costs hundreds of milliseconds; past the cap the page says “10000+”
+    and the user narrows the filters."""
+
+    CAP = 10_000
+    capped = False
+
+    @cached_property
+    def count(self) -> int:
+        objects: Any = self.object_list
+        n = objects[: self.CAP + 1].count()
+        self.capped = n > self.CAP
+        return min(n, self.CAP)
 
 
 def _require(request: HttpRequest, perm: str, obj: Any = None) -> None:
@@ -89,10 +108,15 @@ def _filter_context(request: HttpRequest) -> dict[str, Any]:
 # --- lists -------------------------------------------------------------------------------------------
 
 
+def _searching(request: HttpRequest) -> bool:
+    return bool((request.GET.get("q") or "").strip())
+
+
+@rate_limit("search", when=_searching)  # per user: free-text search (reporter, address, description)
 def event_list(request: HttpRequest) -> HttpResponse:
     _require(request, "events.view_events")
     qs = selectors.event_list(user=request.user, filters=_filters(request))
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "events/event_list.html",
@@ -124,7 +148,7 @@ def triage(request: HttpRequest) -> HttpResponse:
     if getattr(request.user, "role", None) not in CENTRE_ROLES:
         raise PermissionDenied
     now = timezone.now()
-    items = _decorate(selectors.triage_queue(user=request.user).order_by("reported_at")[:500])
+    items = _decorate(selectors.triage_page(user=request.user, limit=500))
     groups = {
         "reported": [e for e in items if e.status == Status.REPORTED],
         "accepted": [e for e in items if e.status == Status.ACCEPTED],
@@ -135,6 +159,8 @@ def triage(request: HttpRequest) -> HttpResponse:
             if e.deadline and e.deadline < now and e.status in (Status.DISPATCHED, Status.HANDLING)
         ],
     }
+    for e in groups["reported"][:TRIAGE_DUPLICATE_CHECKS]:  # duplicates to merge before accepting
+        e.duplicate_count = len(selectors.event_duplicates_of(user=request.user, event=e))  # type: ignore[attr-defined]
     return render(request, "events/triage.html", {"groups": groups, "total": len(items)})
 
 
@@ -173,6 +199,8 @@ def report(request: HttpRequest) -> HttpResponse:
                 reporter_name=data.get("reporter_name", ""),
                 reporter_phone=data.get("reporter_phone", ""),
                 photos=data["photos"],
+                person_ids=request.POST.getlist("person"),
+                house_ids=request.POST.getlist("house"),
             )
         except ValidationError as exc:
             apply_errors(form, exc)
@@ -181,7 +209,40 @@ def report(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("已上报，事件编号 %(n)s") % {"n": event.number})
             return redirect("events:detail", event_id=event.pk)
-    return render(request, "events/report.html", {"form": form})
+    return render(
+        request,
+        "events/report.html",
+        {
+            "form": form,
+            "may_link": request.user.has_perm("people.view_people"),
+            "subject_errors": [e for f in ("persons", "houses") for e in form.errors.get(f, [])],
+        },
+    )
+
+
+@require_GET
+def report_duplicates(request: HttpRequest) -> HttpResponse:
+    """htmx: possible duplicates of the report being written (same category, 50 m, 7 days)."""
+    _require(request, "events.view_events")
+    found = selectors.event_duplicates(
+        user=request.user,
+        category=request.GET.get("category", "")[:20],
+        latitude=request.GET.get("latitude"),
+        longitude=request.GET.get("longitude"),
+    )
+    return render(request, "events/_report_duplicates.html", {"duplicates": found})
+
+
+@require_GET
+@rate_limit("search")  # per user: a name or ID-number search over people
+def subject_search(request: HttpRequest) -> HttpResponse:
+    """htmx: persons and houses in the user's scope matching a text, as checkboxes (masked)."""
+    _require(request, "events.view_events")
+    q = (request.GET.get("q") or request.GET.get("subject_q") or "")[:40]
+    candidates = selectors.subject_candidates(user=request.user, q=q)
+    return render(
+        request, "events/_subject_candidates.html", {"candidates": candidates, "searched": bool(q.strip())}
+    )
 
 
 # --- the event page ----------------------------------------------------------------------------------
@@ -205,8 +266,111 @@ def _event_context(request: HttpRequest, event: Event, **extra: Any) -> dict[str
         "policy": EventPolicy.current(),
         "is_handler": request.user.role == "department_handler",  # type: ignore[union-attr]
     }
+    context.update(_links_context(request, event))
     context.update(extra)
     return context
+
+
+def _links_context(request: HttpRequest, event: Event) -> dict[str, Any]:
+    """Persons and houses, duplicates and merges (docs/events.md)."""
+    user = request.user
+    can_link = event.status not in (Status.MERGED, Status.REFUSED) and user.has_perm(
+        "events.link_subjects", event
+    )
+    can_merge = event.is_open and user.has_perm("events.merge_event", event)
+    duplicates = selectors.event_duplicates_of(user=user, event=event) if event.is_open else []
+    for d in duplicates:
+        d.mergeable = d.event.status not in (Status.MERGED, Status.REFUSED) and user.has_perm(  # type: ignore[attr-defined]
+            "events.merge_event", d.event
+        )
+    subject_q = (request.GET.get("subject_q") or "")[:40] if can_link else ""
+    merged_into_visible = bool(
+        event.merged_into_id and selectors.event_list(user=user).filter(pk=event.merged_into_id).exists()
+    )
+    return {
+        "subjects": selectors.event_subjects(user=user, event=event),
+        "can_link": can_link,
+        "can_merge": can_merge,
+        "duplicates": duplicates,
+        "merged_events": list(selectors.event_list(user=user).filter(merged_into=event)[:50]),
+        "merged_into_visible": merged_into_visible,
+        "subject_q": subject_q,
+        "searched": bool(subject_q.strip()),
+        "candidates": selectors.subject_candidates(user=user, q=subject_q)
+        if subject_q
+        else {"persons": [], "houses": []},
+    }
+
+
+@require_POST
+def event_subjects(request: HttpRequest, event_id: int) -> HttpResponse:
+    """The centre in charge sets the persons and houses of the event (the ticked boxes)."""
+    event = selectors.event_get(user=request.user, event_id=event_id)
+    version = request.POST.get("version", "")
+    try:
+        services.event_subjects_set(
+            actor=request.user,
+            event_id=event.pk,
+            person_ids=request.POST.getlist("person"),
+            house_ids=request.POST.getlist("house"),
+            note=request.POST.get("note", "")[:300],
+            expected_version=int(version) if version.isdigit() else None,
+        )
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as exc:
+        return render(
+            request,
+            "events/event_detail.html",
+            _event_context(request, event, subject_errors=exc.messages),
+            status=400,
+        )
+    except services.EventConflict as exc:
+        fresh = selectors.event_get(user=request.user, event_id=event_id)
+        return render(
+            request,
+            "events/event_detail.html",
+            _event_context(request, fresh, conflict=exc.message),
+            status=409,
+        )
+    messages.success(request, _("已保存关联"))
+    return redirect("events:detail", event_id=event_id)
+
+
+@require_POST
+def event_merge(request: HttpRequest, event_id: int) -> HttpResponse:
+    """The centre in charge merges this event (a duplicate) into another one."""
+    event = selectors.event_get(user=request.user, event_id=event_id)
+    into, version = request.POST.get("into", ""), request.POST.get("version", "")
+    if not into.isdigit():
+        raise Http404
+    try:
+        keep = services.event_merge(
+            actor=request.user,
+            event_id=event.pk,
+            into_id=int(into),
+            reason=request.POST.get("reason", "")[:300],
+            expected_version=int(version) if version.isdigit() else None,
+        )
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as exc:
+        return render(
+            request,
+            "events/event_detail.html",
+            _event_context(request, event, merge_errors=exc.messages),
+            status=400,
+        )
+    except services.EventConflict as exc:
+        fresh = selectors.event_get(user=request.user, event_id=event_id)
+        return render(
+            request,
+            "events/event_detail.html",
+            _event_context(request, fresh, conflict=exc.message),
+            status=409,
+        )
+    messages.success(request, _("已将事件 %(d)s 并入 %(n)s") % {"d": event.number, "n": keep.number})
+    return redirect("events:detail", event_id=keep.pk)
 
 
 def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
@@ -334,6 +498,7 @@ def event_photo(request: HttpRequest, event_id: int, photo_id: int) -> FileRespo
 # --- figures, map ------------------------------------------------------------------------------------
 
 
+@rate_limit("export", when=lambda request: request.GET.get("format") == "xlsx")
 def kpis(request: HttpRequest) -> HttpResponse:
     _require(request, "events.view_events")
     group_by = request.GET.get("group", "area")

@@ -8,6 +8,7 @@ from ninja.pagination import paginate
 
 from pingan.areas.models import Area
 from pingan.core.api import ERROR_RESPONSES, Page
+from pingan.core.ratelimit import rate_limit
 from pingan.core.sensitive import reveal_fields
 from pingan.people import selectors, services
 from pingan.people.schemas import (
@@ -38,8 +39,13 @@ def _detail(person: Any, revealed: dict[str, Any] | None = None) -> dict[str, An
     return data
 
 
+def _searching(request: HttpRequest) -> bool:
+    return bool(request.GET.get("q", "").strip())
+
+
 @router.get("/persons", response={200: list[PersonOut], **ERROR_RESPONSES})
 @paginate(Page)
+@rate_limit("search", when=_searching)  # per user: search by name, ID number, phone
 def list_persons(request: HttpRequest, filters: Query[PersonFilterIn]) -> Any:
     """People in the caller's scope (masked); search shapes as on the list page."""
     return selectors.person_list(
@@ -78,6 +84,7 @@ def update_person(request: HttpRequest, person_id: int, payload: PersonUpdateIn)
 
 @router.get("/houses", response={200: list[HouseOut], **ERROR_RESPONSES})
 @paginate(Page)
+@rate_limit("search", when=_searching)
 def list_houses(request: HttpRequest, q: str = "") -> Any:
     return selectors.house_list(user=request.user, q=q[:60])
 

@@ -104,3 +104,49 @@ def person_export(*, actor: Any, filters: PersonFilter, reveal: bool = False, re
         },
     )
     return write_xlsx(columns=columns, rows=rows, title=_("实有人口名单"), note=note, sheet_name="人员")
+
+
+# --- large exports run in the background (core.exports) ------------------------------------------------
+
+EXPORTER_NAME = "people.persons"
+
+
+def export_params(query: Any, *, reveal: bool, reason: str) -> dict[str, Any]:
+    """The JSON a queued export keeps: the list's filter parameters as given, the reveal flag, the reason."""
+    keys = ("q", "area", "status", "category", "sex", "house")
+    return {
+        "query": {k: str(query.get(k)) for k in keys if query.get(k)},
+        "reveal": reveal,
+        "reason": reason,
+    }
+
+
+def _count(actor: Any, params: dict[str, Any]) -> int:
+    return int(person_list(user=actor, filters=PersonFilter.from_params(params.get("query") or {})).count())
+
+
+def _build(actor: Any, params: dict[str, Any]) -> Any:
+    from pingan.core.exports import ExportFile
+
+    filters = PersonFilter.from_params(params.get("query") or {})
+    reveal, reason = bool(params.get("reveal")), str(params.get("reason") or "")
+    content = person_export(actor=actor, filters=filters, reveal=reveal, reason=reason)
+    stamp = timezone.localtime().strftime("%Y%m%d")
+    return ExportFile(content=content, rows=_count(actor, params), filename=f"people-{stamp}.xlsx")
+
+
+def _register() -> None:
+    from pingan.core.exports import Exporter, register_exporter
+
+    register_exporter(
+        Exporter(
+            name=EXPORTER_NAME,
+            label=_("实有人口名单"),
+            permission="people.export_people",
+            count=_count,
+            build=_build,
+        )
+    )
+
+
+_register()

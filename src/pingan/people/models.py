@@ -127,7 +127,41 @@ class House(TimeStamped):
     audit_public_fields = ("compound", "building", "unit", "room", "address", "use", "rented", "code")
 
 
-PersonManager = models.Manager.from_queryset(SensitiveQuerySet)
+# the fields a roster import compares (and digests): see people/importers.py
+IMPORT_COMPARED = (
+    "name",
+    "sex",
+    "birth_date",
+    "ethnic_group",
+    "phone",
+    "registered_address",
+    "current_address",
+    "political_status",
+    "education",
+    "marital_status",
+    "occupation",
+    "remarks",
+    "household_consistent",
+    "is_registered",
+    "is_floating",
+    "is_overseas",
+    "is_left_behind",
+    "area_id",
+    "area",
+)
+
+
+class PersonQuerySet(SensitiveQuerySet["Person"]):  # type: ignore[override]
+    """``update()`` of a field the roster import compares forgets the import digest (the row may no longer
+    hold what the last import wrote), so the next import compares that row field by field."""
+
+    def update(self, **kwargs: Any) -> int:
+        if "import_digest" not in kwargs and any(k in IMPORT_COMPARED for k in kwargs):
+            kwargs["import_digest"] = ""
+        return super().update(**kwargs)
+
+
+PersonManager = models.Manager.from_queryset(PersonQuerySet)
 
 
 class Person(Sealable, TimeStamped):
@@ -182,6 +216,10 @@ class Person(Sealable, TimeStamped):
         _("状态"), max_length=12, choices=PersonStatus.choices, default=PersonStatus.ACTIVE, editable=False
     )
     remarks = models.CharField(_("备注"), max_length=300, blank=True)
+    # keyed digest (HMAC-SM3) of the values the last roster import wrote, with the columns it had; emptied by
+    # any other write of those fields: an unchanged row of a re-imported file is recognised without
+    # decrypting or comparing anything (people/importers.py)
+    import_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
     merged_into = models.ForeignKey(
         "self",
         verbose_name=_("已合并至"),
@@ -192,7 +230,7 @@ class Person(Sealable, TimeStamped):
         editable=False,
     )
 
-    objects = PersonManager()  # type: ignore[misc,assignment]
+    objects = PersonManager()  # type: ignore[misc]
 
     class Meta:
         verbose_name = _("人员")
@@ -223,7 +261,12 @@ class Person(Sealable, TimeStamped):
         self.name_pinyin, self.name_initials = name_pinyin(self.name)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "name" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "name_pinyin", "name_initials"}
+            update_fields = kwargs["update_fields"] = {*update_fields, "name_pinyin", "name_initials"}
+        # a write other than the importer's: the next import compares this row field by field
+        if update_fields is None or any(f in IMPORT_COMPARED for f in update_fields):
+            self.import_digest = ""
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "import_digest"}
         super().save(*args, **kwargs)
 
 

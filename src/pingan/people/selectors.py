@@ -17,7 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
 
@@ -29,6 +31,7 @@ from pingan.people.models import House, Household, Person, PersonStatus
 _TAIL = re.compile(r"^\d{3,5}[\dXx]$")
 _LATIN = re.compile(r"^[A-Za-z]+$")
 NOTHING = Q(pk__in=[])
+HOUSE_IDS = 2000  # an address query matching more houses than this is joined instead of listed
 
 
 def _may_view(user: Any) -> bool:
@@ -67,11 +70,32 @@ def person_search_q(q: str) -> Q:
     if _LATIN.match(text):
         lower = text.lower()
         return Q(name_pinyin__startswith=lower) | Q(name_initials__startswith=lower)
-    return (
-        Q(name__contains=q.strip())
-        | Q(former_name__contains=q.strip())
-        | Q(current_house__address__contains=q.strip())
-    )
+    term = q.strip()
+    grams = len(term) <= 2 and " " not in term and connection.vendor == "postgresql"
+    # the houses whose address matches, as a list of ids: "current_house_id IN (…)" can be OR-ed with the
+    # name conditions through indexes (a condition on the joined house table cannot)
+    house_match = _grams_q("people_house", "address", term) if grams else Q(address__contains=term)
+    houses = list(House.objects.filter(house_match).values_list("pk", flat=True)[: HOUSE_IDS + 1])
+    if len(houses) > HOUSE_IDS:
+        house_q = Q(current_house__address__contains=term)
+    else:
+        house_q = Q(current_house_id__in=houses) if houses else NOTHING
+    if grams:  # 1–2 characters on PostgreSQL: the characters-and-pairs index (migration 0005)
+        return _grams_q("people_person", "name || ' ' || former_name", term) | house_q
+    return Q(name__contains=term) | Q(former_name__contains=term) | house_q
+
+
+def _grams_q(table: str, column_sql: str, term: str) -> Q:
+    """``people_grams(<column expression>) @> ARRAY[term]``: the same rows as an infix match of a 1–2
+    character ``term``, through the GIN index of migration 0005 (PostgreSQL only). ``table`` and
+    ``column_sql`` are constants of this module, never user input."""
+    expression = {
+        ("people_person", "name || ' ' || former_name"): (
+            'people_grams("people_person"."name" || \' \' || "people_person"."former_name")'
+        ),
+        ("people_house", "address"): 'people_grams("people_house"."address")',
+    }[(table, column_sql)]
+    return Q(RawSQL(f"{expression} @> %s", ([term],), output_field=BooleanField()))  # noqa: S611 — constants; the term is a parameter
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,7 +84,9 @@ MAX_LENGTHS = {
 
 def clean_text(value: Any) -> str:
     """Control characters (NUL and the like, which PostgreSQL refuses) become spaces; whitespace collapses."""
-    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in str(value or ""))
+    text = str(value or "")
+    if not text.isprintable():  # printable text has no control characters: skip the per-character pass
+        text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
     return " ".join(text.split())
 
 
@@ -110,10 +112,17 @@ class Cleaned:
         self.errors.setdefault(key, []).append(message)
 
 
-def clean_person_data(data: Mapping[str, Any], *, partial: bool = False) -> Cleaned:
+def clean_person_data(
+    data: Mapping[str, Any],
+    *,
+    partial: bool = False,
+    resolve: Callable[[str, Any], str] = code_resolve,
+    today: dt.date | None = None,
+) -> Cleaned:
     """Validate and normalise person fields (every rule shared by forms, the API and the importer).
 
-    Codes accept a code or a label. For a resident ID card the number is checked (GB 11643), and the sex
+    Codes accept a code or a label (``resolve``: the importer passes a memoised ``code_resolve``). For a
+    resident ID card the number is checked (GB 11643), and the sex
     and birth date, when given, must agree with it (when absent they are taken from it)."""
     out = Cleaned()
     v = out.values
@@ -128,7 +137,7 @@ def clean_person_data(data: Mapping[str, Any], *, partial: bool = False) -> Clea
     for key, table in CODE_FIELDS.items():
         if key in data:
             try:
-                v[key] = code_resolve(table, data[key])
+                v[key] = resolve(table, data[key])
             except UnknownCode:
                 out.error(key, _("“%(v)s”不是有效的代码或名称") % {"v": data[key]})
     if not partial and not v.get("id_type"):
@@ -167,7 +176,7 @@ def clean_person_data(data: Mapping[str, Any], *, partial: bool = False) -> Clea
             v["id_number"] = ""
         elif v.get("id_type", data.get("id_type") or RESIDENT_ID) == RESIDENT_ID:
             try:
-                parsed = parse_id_number(raw)
+                parsed = parse_id_number(raw, today=today)
             except ValidationError as exc:
                 out.error("id_number", exc.messages[0])
             else:
@@ -202,7 +211,7 @@ def clean_person_data(data: Mapping[str, Any], *, partial: bool = False) -> Clea
     for key in FLAG_FIELDS:
         if key in data:
             v[key] = data[key] if data[key] is None or isinstance(data[key], bool) else _to_bool(data[key])
-    if v.get("birth_date") and v["birth_date"] > dt.date.today():
+    if v.get("birth_date") and v["birth_date"] > (today or dt.date.today()):
         out.error("birth_date", _("出生日期不能晚于今天"))
     return out
 

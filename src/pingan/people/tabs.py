@@ -37,3 +37,22 @@ def tabs_for(user: Any, person: Any) -> list[dict[str, Any]]:
         if context is not None:
             shown.append({"key": tab.key, "label": tab.label, "template": tab.template, "context": context})
     return shown
+
+
+# Sections of the house page, the same way (``context(user, house)``; None hides the section).
+_HOUSE_SECTIONS: dict[str, PersonTab] = {}
+
+
+def register_house_section(section: PersonTab) -> None:
+    _HOUSE_SECTIONS[section.key] = section
+
+
+def house_sections_for(user: Any, house: Any) -> list[dict[str, Any]]:
+    shown = []
+    for section in sorted(_HOUSE_SECTIONS.values(), key=lambda t: (t.order, t.key)):
+        context = section.context(user, house)
+        if context is not None:
+            shown.append(
+                {"key": section.key, "label": section.label, "template": section.template, "context": context}
+            )
+    return shown

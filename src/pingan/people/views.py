@@ -3,7 +3,6 @@ wizard, export. They call the same selectors and services as the API and the imp
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -11,16 +10,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from pingan.areas.models import Area
 from pingan.core.codes import code_label
 from pingan.core.excel import TableError, read_table
 from pingan.core.forms import apply_errors
+from pingan.core.ratelimit import rate_limit
 from pingan.people import importers, selectors, services
-from pingan.people.exports import person_export
+from pingan.people.exports import EXPORTER_NAME, export_params
 from pingan.people.forms import HouseForm, ImportForm, PersonForm
-from pingan.people.tabs import tabs_for
+from pingan.people.tabs import house_sections_for, tabs_for
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -44,10 +45,33 @@ def _xlsx(data: bytes, filename: str) -> HttpResponse:
     return response
 
 
+class PersonPaginator(Paginator):
+    """Counts at most ``CAP`` + 1 rows (``SELECT COUNT(*) FROM (… LIMIT 10001)``): a surname typed at district
+    scope matches tens of thousands of people, and counting them all on every page view costs more than
+    the page. The list then says "more than 10,000" (``capped``)."""
+
+    CAP = 10_000
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.capped = False
+
+    @cached_property
+    def count(self) -> int:
+        found = self.object_list[: self.CAP + 1].count()  # type: ignore[attr-defined]
+        self.capped = found > self.CAP
+        return min(found, self.CAP)
+
+
+def _searching(request: HttpRequest) -> bool:
+    return bool(request.GET.get("q", "").strip())
+
+
+@rate_limit("search", when=_searching)  # per user: search by name, ID number, phone
 def person_list(request: HttpRequest) -> HttpResponse:
     _require(request, "people.view_people")
     filters = selectors.PersonFilter.from_params(request.GET)
-    page = Paginator(selectors.person_list(user=request.user, filters=filters), 50).get_page(
+    page = PersonPaginator(selectors.person_list(user=request.user, filters=filters), 50).get_page(
         request.GET.get("page")
     )
     return render(
@@ -170,20 +194,26 @@ def person_merge(request: HttpRequest, person_id: int) -> HttpResponse:
     return redirect("people:detail", person_id=person_id)
 
 
+@rate_limit("export")
 def person_export_view(request: HttpRequest) -> HttpResponse:
     _require(request, "people.export_people")
-    filters = selectors.PersonFilter.from_params(request.GET)
+    from pingan.core.exports import ExportJob, export_or_queue
+
     reveal = request.GET.get("reveal") == "1"
+    params = export_params(request.GET, reveal=reveal, reason=request.GET.get("reason", ""))
     try:
-        data = person_export(
-            actor=request.user, filters=filters, reveal=reveal, reason=request.GET.get("reason", "")
-        )
+        # more than PINGAN_EXPORT_SYNC_MAX_ROWS rows: made by the worker, downloaded from 我的导出
+        result = export_or_queue(actor=request.user, name=EXPORTER_NAME, params=params)
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
         return redirect("people:list")
-    return _xlsx(data, f"people-{dt.date.today():%Y%m%d}.xlsx")
+    if isinstance(result, ExportJob):
+        messages.info(request, _("导出行数较多，已转入后台生成，完成后请在“我的导出”中下载。"))
+        return redirect("core:exports")
+    return _xlsx(result.content, result.filename)
 
 
+@rate_limit("search", when=_searching)
 def house_list(request: HttpRequest) -> HttpResponse:
     _require(request, "people.view_people")
     q = request.GET.get("q", "").strip()[:60]
@@ -205,6 +235,7 @@ def house_detail(request: HttpRequest, house_id: int) -> HttpResponse:
             "house": house,
             "residents": selectors.house_residents(user=request.user, house=house)[:200],
             "households": selectors.household_list(user=request.user).filter(house=house),
+            "sections": house_sections_for(request.user, house),
         },
     )
 
@@ -215,7 +246,8 @@ def house_edit(request: HttpRequest) -> HttpResponse:
     form = HouseForm(request.POST or None, areas=areas)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        area = next((a for a in areas if str(a.pk) == data.pop("area")), None)
+        area_id = str(data.pop("area"))  # popped once: the generator below reads it for every area
+        area = next((a for a in areas if str(a.pk) == area_id), None)
         if area is None:
             raise Http404
         try:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from pingan.core.excel import Column, TableError, read_table, write_xlsx
 from pingan.core.forms import apply_errors
+from pingan.core.ratelimit import rate_limit
 from pingan.workdays import selectors, services
 from pingan.workdays.forms import HolidayForm, HolidayImportForm
 
@@ -124,6 +125,7 @@ def holiday_import(request: HttpRequest) -> HttpResponse:
     )
 
 
+@rate_limit("export")
 def holiday_export(request: HttpRequest) -> HttpResponse:
     """The year's days as xlsx, in the import's columns (also a template for next year's file)."""
     _require(request, "workdays.view_holidays")

@@ -18,6 +18,8 @@
         lon.value = position.coords.longitude.toFixed(6);
         text.textContent = text.getAttribute("data-found") + " " + lat.value + ", " + lon.value +
           " (±" + Math.round(position.coords.accuracy) + " m)";
+        // the duplicate suggestion (htmx) listens for this
+        document.body.dispatchEvent(new CustomEvent("pa:located", { bubbles: true }));
       }, function () {
         text.textContent = text.getAttribute("data-failed");
       }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });

@@ -1,0 +1,381 @@
+"""Benchmark of grid events on PostgreSQL with 1M events (issue 5, docs/benchmarks.md "Grid events").
+
+    .venv/bin/python bench/bench_events.py                         # 1,000,000 events into pingan_bench_events
+    .venv/bin/python bench/bench_events.py --events 100000 --json
+    .venv/bin/python bench/bench_events.py --skip-reads --seconds 20 --concurrency 8 --workers 3
+
+The database is created when missing, migrated, given the demo district and accounts (areas + accounts
+loaders only) and filled with ``pingan seed_events`` (COPY) until it holds ``--events`` events. Then:
+
+1. reads, in this process, through the same selectors as the pages and the API (p50/p95 over ``--reps``
+   runs after a warm-up; the user is re-read every run so the scope is computed each time, as per request):
+   the triage queue of a street centre and of the district centre (as the page loads it), filtered lists
+   (first page of 30, and the page's count), duplicate suggestion, KPI figures for the whole district;
+2. API throughput against a real server (``pingan serve``: gunicorn, ``--workers`` processes) with
+   ``--concurrency`` client threads (keep-alive connections, bearer token): the trivial authenticated
+   endpoint ``GET /api/v1/auth/me`` and ``POST /api/v1/events`` (multipart, one small JPEG photo), each for
+   ``--seconds`` seconds, in the same run. Errors are counted (any status other than 200/201).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/pingan_bench_events"
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 2000 + b"\xff\xd9"
+
+
+def machine() -> dict[str, Any]:
+    cpu, mem_kb = "", 0
+    try:
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+        mem_kb = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+    except (OSError, StopIteration):
+        pass
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg = cursor.fetchone()[0]
+    return {
+        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gib": round(mem_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "postgresql": pg,
+        "loadavg": os.getloadavg(),
+    }
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def prepare(events: int) -> None:
+    from django.core.management import call_command
+    from django.db import transaction
+
+    from pingan.accounts.demo import load_users
+    from pingan.areas.demo import load_areas
+    from pingan.areas.models import Area
+    from pingan.core.demo import DemoContext
+    from pingan.events.models import Event
+
+    call_command("migrate", interactive=False, verbosity=0)
+    if not Area.objects.exists():
+        ctx = DemoContext(stdout=open(os.devnull, "w"))  # noqa: SIM115
+        with transaction.atomic():
+            load_areas(ctx)
+            load_users(ctx)
+    have = Event.objects.count()
+    if have < events:
+        print(f"seeding {events - have:,} events…", flush=True)
+        call_command("seed_events", events=events - have)
+    from pingan.events import stats
+
+    started = time.monotonic()
+    built = stats.refresh(full=True)  # what the worker does on its first round (events/stats.py)
+    print(f"day statistics rebuilt: {built['rows']:,} rows in {time.monotonic() - started:.1f} s", flush=True)
+
+
+def timed(fn: Any, reps: int, warmup: int = 3) -> dict[str, float]:
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    return {
+        "p50_ms": round(statistics.median(samples), 1),
+        "p95_ms": round(samples[max(0, round(0.95 * len(samples)) - 1)], 1),
+        "max_ms": round(samples[-1], 1),
+    }
+
+
+def reads(reps: int, only: str = "") -> dict[str, Any]:
+    from pingan.accounts.models import User
+    from pingan.areas.models import Area
+    from pingan.events import selectors
+    from pingan.events.selectors import EventFilter
+    from pingan.events.views import CappedPaginator
+
+    def user(name: str) -> User:
+        return User.objects.get(username=name)
+
+    street = Area.objects.filter(level="street").order_by("code").first()
+    department = User.objects.get(username="handler1").memberships.exclude(department=None).first()
+    sample = selectors.Event.objects.filter(latitude__isnull=False).order_by("-reported_at").first()
+    assert street is not None and sample is not None
+
+    def triage(name: str) -> Any:
+        return lambda: selectors.triage_page(user=user(name), limit=500)
+
+    def page(name: str, filters: EventFilter) -> Any:
+        def run() -> None:
+            qs = selectors.event_list(user=user(name), filters=filters)
+            p = CappedPaginator(qs, 30).get_page(1)  # the list page's paginator (count capped at 10,000)
+            list(p.object_list)
+
+        return run
+
+    def first_page(name: str, filters: EventFilter) -> Any:
+        return lambda: list(selectors.event_list(user=user(name), filters=filters)[:30])
+
+    def kpis(group_by: str | None) -> Any:
+        return lambda: selectors.event_kpis(user=user("commander"), group_by=group_by)
+
+    cases: dict[str, Any] = {
+        "triage queue, street centre (street1), up to 500 rows": triage("street1"),
+        "triage queue, district centre (commander), up to 500 rows": triage("commander"),
+        "department queue (handler1), up to 300 rows": lambda: list(
+            selectors.department_queue(user=user("handler1"))[:300]
+        ),
+        "list, district, no filter: first page of 30": first_page("commander", EventFilter()),
+        "list, district, no filter: page + count": page("commander", EventFilter()),
+        "list, status=handling: page + count": page("commander", EventFilter(status=["handling"])),
+        "list, category 01 + open: page + count": page(
+            "commander", EventFilter(category="01", open_only=True)
+        ),
+        "list, one street (area subtree) + last 30 days: page + count": page(
+            "commander",
+            EventFilter(area_id=street.pk, reported_from=dt.date.today() - dt.timedelta(days=30)),
+        ),
+        "list, late now: page + count": page("commander", EventFilter(overdue=True)),
+        "list, department: page + count": page(
+            "commander", EventFilter(department_id=department.department_id if department else None)
+        ),
+        "list, street centre (street1) own scope: page + count": page("street1", EventFilter()),
+        "list, search by number: page + count": page("commander", EventFilter(q=sample.number)),
+        "duplicate suggestion (50 m, 7 days)": lambda: selectors.event_duplicates(
+            user=user("grid1"), category=sample.category, latitude=sample.latitude, longitude=sample.longitude
+        ),
+        "KPI figures, whole district (total)": kpis(None),
+        "KPI figures, whole district, by area": kpis("area"),
+        "KPI figures, whole district, by month": kpis("period"),
+    }
+    results = {}
+    for name, fn in cases.items():
+        if only and only not in name:
+            continue
+        results[name] = timed(fn, reps)
+        print(f"  {name}: {results[name]}", flush=True)
+    return results
+
+
+# --- API throughput ----------------------------------------------------------------------------------
+
+
+def multipart(fields: dict[str, str], files: list[tuple[str, str, bytes, str]]) -> tuple[bytes, str]:
+    boundary = "pa" + uuid.uuid4().hex
+    parts = []
+    for key, value in fields.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode()
+        )
+    for key, filename, data, ctype in files:
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"; filename="{filename}"\r\n'
+            f"Content-Type: {ctype}\r\n\r\n".encode()
+            + data
+            + b"\r\n"
+        )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def load(port: int, seconds: float, concurrency: int, make: Any) -> dict[str, Any]:
+    """``concurrency`` threads, each with one keep-alive connection, sending ``make()`` requests."""
+    stop = time.monotonic() + seconds
+    counts = [0] * concurrency
+    errors = [0] * concurrency
+    statuses: dict[int, int] = {}
+    latencies: list[list[float]] = [[] for _ in range(concurrency)]
+    lock = threading.Lock()
+
+    def run(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        while time.monotonic() < stop:
+            method, path, body, headers = make()
+            start = time.perf_counter()
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                status = 0
+            latencies[i].append((time.perf_counter() - start) * 1000)
+            counts[i] += 1
+            if status not in (200, 201):
+                errors[i] += 1
+            with lock:
+                statuses[status] = statuses.get(status, 0) + 1
+        conn.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(concurrency)]
+    began = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - began
+    flat = sorted(x for lat in latencies for x in lat)
+    return {
+        "requests": sum(counts),
+        "errors": sum(errors),
+        "statuses": statuses,
+        "rps": round(sum(counts) / elapsed, 1),
+        "p50_ms": round(flat[len(flat) // 2], 1) if flat else None,
+        "p95_ms": round(flat[int(len(flat) * 0.95) - 1], 1) if flat else None,
+    }
+
+
+def api_throughput(url: str, seconds: float, concurrency: int, workers: int, port: int) -> dict[str, Any]:
+    from pingan.accounts.models import User
+    from pingan.accounts.services import token_issue
+    from pingan.events.models import Event
+
+    grid_user = User.objects.get(username="grid1")
+    membership = grid_user.memberships.exclude(area=None).first()
+    assert membership is not None and membership.area is not None
+    grid = membership.area
+    key, _token = token_issue(user=grid_user)
+    env = {**os.environ, "DATABASE_URL": url}
+    server = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "pingan", "serve", "--port", str(port), "--workers", str(workers)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                c.request("GET", "/api/v1/auth/me", headers={"Authorization": f"Bearer {key}"})
+                if c.getresponse().status == 200:
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise SystemExit("the server did not start: " + server.stderr.read(2000).decode())  # type: ignore[union-attr]
+        auth = {"Authorization": f"Bearer {key}"}
+        before = Event.objects.count()
+
+        def me() -> Any:
+            return "GET", "/api/v1/auth/me", None, auth
+
+        def create() -> Any:
+            body, ctype = multipart(
+                {
+                    "area_id": str(grid.pk),
+                    "category": "0102",
+                    "title": "基准测试：占道经营",
+                    "description": "基准测试创建的事件",
+                    "latitude": "39.100001",
+                    "longitude": "117.210002",
+                },
+                [("photos", "scene.jpg", JPEG, "image/jpeg")],
+            )
+            return "POST", "/api/v1/events", body, {**auth, "Content-Type": ctype}
+
+        load(port, 3, concurrency, me)  # warm-up: every worker imported and connected
+        trivial = load(port, seconds, concurrency, me)
+        print(f"  GET /api/v1/auth/me: {trivial}", flush=True)
+        created = load(port, seconds, concurrency, create)
+        print(f"  POST /api/v1/events: {created}", flush=True)
+        created["rows_added"] = Event.objects.count() - before
+        return {
+            "trivial": trivial,
+            "create": created,
+            "ratio": round(created["rps"] / trivial["rps"], 3) if trivial["rps"] else None,
+            "workers": workers,
+            "concurrency": concurrency,
+            "seconds": seconds,
+        }
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--reps", type=int, default=40)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--skip-reads", action="store_true")
+    parser.add_argument("--only", default="", help="run the read cases whose name contains this text")
+    parser.add_argument("--skip-api", action="store_true")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pingan.config.settings")
+    sys.path.insert(0, str(ROOT / "src"))
+    ensure_database(args.database_url)
+    import django
+
+    django.setup()
+    prepare(args.events)
+    from pingan.events.models import Event
+
+    result: dict[str, Any] = {"machine": machine(), "events": Event.objects.count()}
+    print(f"{result['events']:,} events; load average {result['machine']['loadavg']}", flush=True)
+    if not args.skip_reads:
+        result["reads"] = reads(args.reps, args.only)
+    if not args.skip_api:
+        result["api"] = api_throughput(
+            args.database_url, args.seconds, args.concurrency, args.workers, args.port
+        )
+        print(f"  create / trivial = {result['api']['ratio']}", flush=True)
+    result["loadavg_end"] = os.getloadavg()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""The roster import's fast paths: the stored import digest (an unchanged row costs nothing), its
+invalidation by every other write, and the column encoder used by COPY (same values as ``save()``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pingan.core import crypto
+from pingan.core.fields import BlindIndexField, EncryptedTextField
+from pingan.people.bulk import PersonEncoder
+from pingan.people.models import FloatingRecord, Person
+from pingan.people.services import person_register, person_update
+from tests.people.conftest import make_id
+from tests.people.test_import import good, run, xlsx
+
+
+def test_import_stores_a_digest_and_recognises_the_unchanged_row(tree, community_a1):
+    data = xlsx([good(1), good(2, cat="流动人口", permit="R1", valid="2031-01-01")])
+    run(community_a1, data)
+    digests = set(Person.objects.values_list("import_digest", flat=True))
+    assert len(digests) == 2 and all(len(d) == 64 for d in digests)
+    again = run(community_a1, data)
+    assert (again.created, again.updated, again.unchanged, again.rejected) == (0, 0, 2, 0)
+    assert FloatingRecord.objects.count() == 1
+
+
+def test_a_form_edit_forgets_the_digest_and_the_import_restores_the_file_values(tree, community_a1):
+    data = xlsx([good(1)])
+    run(community_a1, data)
+    person = Person.objects.get()
+    person_update(actor=community_a1, person_id=person.pk, data={"phone": "13700000000"})
+    person.refresh_from_db()
+    assert person.import_digest == "" and person.phone == "13700000000"
+    again = run(community_a1, data)
+    assert (again.updated, again.unchanged) == (1, 0)
+    person.refresh_from_db()
+    assert person.phone == "13812345678" and person.import_digest
+    assert Person.objects.filter_exact(phone="13812345678").get() == person  # index rewritten too
+
+
+def test_queryset_update_of_a_compared_field_forgets_the_digest(tree, community_a1):
+    run(community_a1, xlsx([good(1)]))
+    Person.objects.update(current_house=None)  # not a compared field: the digest stays
+    assert Person.objects.get().import_digest
+    Person.objects.update(is_floating=True)
+    assert Person.objects.get().import_digest == ""
+    again = run(community_a1, xlsx([good(1)]))
+    assert again.updated == 1 and not Person.objects.get().is_floating
+
+
+def test_a_registered_person_with_the_same_values_is_unchanged_and_gets_a_digest(tree, community_a1):
+    person, _created = person_register(
+        actor=community_a1,
+        area=tree.a1_1,
+        data={
+            "name": "测试居民1",
+            "id_number": make_id(seq=1),
+            "phone": "13812345678",
+            "is_registered": True,
+        },
+    )
+    assert person.import_digest == ""
+    result = run(community_a1, xlsx([good(1)]))
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 1), result.errors
+    assert Person.objects.get().import_digest
+
+
+def test_duplicate_of_an_unchanged_row_points_to_the_first(tree, community_a1):
+    run(community_a1, xlsx([good(1)]))
+    result = run(community_a1, xlsx([good(1), good(1)]))
+    assert result.unchanged == 1 and result.rejected == 1
+    assert result.errors[0]["row"] == 4 and "第 3 行" in result.errors[0]["reason"]
+
+
+def test_other_jurisdiction_never_takes_the_fast_path(tree, community_a1, community_b1):
+    data = xlsx([good(1)])
+    run(community_a1, data)
+    result = run(community_b1, data)  # A1's grid is outside B1's scope
+    assert result.unchanged == 0 and result.rejected == 1
+
+
+def test_encoder_columns_match_what_save_stores(tree):
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    values = {
+        "name": "测试单田芳",
+        "id_number": make_id(seq=7),
+        "phone": "13812345678",
+        "registered_address": "天津市河西区示例路1号",
+        "current_address": "",
+        "sex": "1",
+        "birth_date": dt.date(1990, 1, 1),
+        "area_id": tree.a1_1.pk,
+        "is_registered": True,
+    }
+    encoder = PersonEncoder(now)
+    row = dict(zip(encoder.columns, encoder.encode(99, values), strict=True))
+    saved = Person(area=tree.a1_1, **{k: v for k, v in values.items() if k != "area_id"})
+    saved.save()
+    for field in Person._meta.concrete_fields:
+        value = row[field.column]
+        if isinstance(field, BlindIndexField):
+            assert value == getattr(saved, field.attname), field.name
+        elif isinstance(field, EncryptedTextField):
+            plain = values.get(field.name, "")
+            assert (crypto.decrypt(value) if value else value) == plain, field.name
+    assert row["id"] == 99 and row["created_at"] == now and row["status"] == "active"
+    assert (row["name_pinyin"], row["name_initials"]) == (saved.name_pinyin, saved.name_initials)
+
+
+def test_parallel_encoding_gives_the_rows_in_order(monkeypatch):
+    from pingan.people import bulk
+
+    monkeypatch.setattr(bulk, "PARALLEL_MIN_ROWS", 1)
+    monkeypatch.setattr(bulk, "CHUNK", 3)
+    monkeypatch.setenv("PINGAN_IMPORT_WORKERS", "2")
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    items = [(i, {"name": f"测试{i}", "id_number": make_id(seq=i), "area_id": 1}) for i in range(1, 11)]
+    rows = list(bulk.encode_parallel(iter(items), now, size=len(items)))
+    columns = PersonEncoder(now).columns
+    assert [dict(zip(columns, r, strict=True))["id"] for r in rows] == list(range(1, 11))
+    serial = PersonEncoder(now)
+    for (pk, values), row in zip(items, rows, strict=True):
+        mine = dict(zip(columns, row, strict=True))
+        expected = dict(zip(columns, serial.encode(pk, values), strict=True))
+        assert crypto.decrypt(mine["id_number"]) == values["id_number"]
+        assert mine["id_number_index"] == expected["id_number_index"]
+        assert mine["name_pinyin"] == expected["name_pinyin"]

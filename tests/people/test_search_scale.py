@@ -1,0 +1,53 @@
+"""Search paths built for scale: the capped count of the list and 1–2 character infixes (through the
+characters-and-pairs index on PostgreSQL, a scan elsewhere: same rows either way)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pingan.people.selectors import PersonFilter, person_list
+from pingan.people.services import house_create, person_register
+from pingan.people.views import PersonPaginator
+from tests.factories import api_client_for
+
+
+@pytest.fixture
+def residents(tree, community_a1, person_data):
+    house = house_create(actor=community_a1, area=tree.a1_1, data={"compound": "滦水园", "room": "101"})
+    person_register(actor=community_a1, area=tree.a1_1, data=person_data(seq=1, name="欧阳明"), house=house)
+    person_register(
+        actor=community_a1, area=tree.a1_1, data=person_data(seq=2, name="张伟", former_name="张小明")
+    )
+    person_register(actor=community_a1, area=tree.a1_1, data=person_data(seq=3, name="李明伟"))
+
+
+@pytest.mark.parametrize(
+    ("q", "names"),
+    [
+        ("明", {"欧阳明", "李明伟"}),  # infix, one character; former names count too
+        ("伟", {"张伟", "李明伟"}),
+        ("小明", {"张伟"}),  # two characters of the former name
+        ("明伟", {"李明伟"}),
+        ("阳明", {"欧阳明"}),
+        ("滦水", {"欧阳明"}),  # house address, two characters
+        ("水园", {"欧阳明"}),
+        ("伟明", set()),
+        ("滦水园", {"欧阳明"}),  # three characters: the trigram path
+    ],
+)
+def test_short_infix_search(residents, community_a1, q, names):
+    found = {p.name for p in person_list(user=community_a1, filters=PersonFilter(q=q))}
+    if q == "明":
+        names = names | {"张伟"}  # 张小明 is 张伟's former name
+    assert found == names
+
+
+def test_list_count_is_capped(residents, community_a1, monkeypatch):
+    monkeypatch.setattr(PersonPaginator, "CAP", 2)
+    page = PersonPaginator(person_list(user=community_a1), 50).get_page(1)
+    assert page.paginator.count == 2 and page.paginator.capped
+    assert len(page.object_list) == 2  # pages reach the first CAP rows: narrow the search for the rest
+    response = api_client_for(community_a1).get("/people/")
+    assert "超过 2 人" in response.content.decode()
+    monkeypatch.setattr(PersonPaginator, "CAP", 10)
+    assert "共 3 人" in api_client_for(community_a1).get("/people/").content.decode()
