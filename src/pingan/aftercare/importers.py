@@ -12,7 +12,6 @@ run writes nothing. One audit event records the import and its counts (each case
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from pingan.areas.models import Area
 from pingan.audit.services import audit_record
+from pingan.core import excel
 from pingan.core.excel import Column, ColumnMatch, Table, cell_text, write_xlsx
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -67,32 +67,8 @@ def parse_date(value: Any) -> dt.date:
     raise ValidationError(_("日期格式不正确，应为 2025-12-31"))
 
 
-@dataclass
-class ImportResult:
-    read: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    unknown_columns: list[str] = field(default_factory=list)
-
-    @property
-    def rejected(self) -> int:
-        return len({e["row"] for e in self.errors})
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "read": self.read,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "rejected": self.rejected,
-            "errors": self.errors,
-            "unknown_columns": self.unknown_columns,
-        }
-
-    def error(self, row: int, key: str, reason: str) -> None:
-        self.errors.append({"row": row, "column": LABELS.get(key, key), "reason": reason})
+class ImportResult(excel.ImportResult):
+    labels = LABELS
 
 
 def template() -> bytes:
@@ -121,10 +97,8 @@ def template() -> bytes:
 
 
 def error_report(result: ImportResult, *, filename: str = "") -> bytes:
-    return write_xlsx(
-        columns=[Column("行号", 8), Column("列", 16), Column("原因", 70)],
-        rows=[[e["row"], e["column"], e["reason"]] for e in result.errors],
-        title=f"预释放名单导入错误报告：{filename}" if filename else "预释放名单导入错误报告",
+    return excel.import_error_report(
+        result, title=f"预释放名单导入错误报告：{filename}" if filename else "预释放名单导入错误报告"
     )
 
 

@@ -9,7 +9,7 @@ import io
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 import xlsxwriter
 
@@ -200,3 +200,44 @@ def write_xlsx(
                 sheet.write_string(row_index, col_index, str(defuse(str(value))))
     workbook.close()
     return buffer.getvalue()
+
+
+@dataclass
+class ImportResult:
+    """What a spreadsheet import did, row by row. A module's importer subclasses it to name its columns
+    (``labels``: field key → column title, used in the error list) and may add counters."""
+
+    labels: ClassVar[Mapping[str, str]] = {}
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    unknown_columns: list[str] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        return len({e["row"] for e in self.errors})
+
+    def error(self, row: int, key: str, reason: str) -> None:
+        self.errors.append({"row": row, "column": self.labels.get(key, key), "reason": reason})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "read": self.read,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "errors": self.errors,
+            "unknown_columns": self.unknown_columns,
+        }
+
+
+def import_error_report(result: ImportResult, *, title: str = "导入错误报告", filename: str = "") -> bytes:
+    """The rejected rows of an import as xlsx: row number, column, reason."""
+    return write_xlsx(
+        columns=[Column("行号", 8), Column("列", 16), Column("原因", 70)],
+        rows=[[e["row"], e["column"], e["reason"]] for e in result.errors],
+        title=f"{title}：{filename}" if filename else title,
+    )

@@ -12,7 +12,6 @@ client, from the services).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from pingan.areas.models import Area
 from pingan.audit.services import audit_record
+from pingan.core import excel
 from pingan.core.excel import Column, ColumnMatch, Table, cell_text, write_xlsx
 from pingan.correction import services
 from pingan.correction.models import CorrectionClient
@@ -59,32 +59,8 @@ LABELS = {key: names[0] for key, names in COLUMNS.items()}
 COMPARED = tuple(f for f in services.EDITABLE)
 
 
-@dataclass
-class ImportResult:
-    read: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    unknown_columns: list[str] = field(default_factory=list)
-
-    @property
-    def rejected(self) -> int:
-        return len({e["row"] for e in self.errors})
-
-    def error(self, row: int, key: str, reason: str) -> None:
-        self.errors.append({"row": row, "column": LABELS.get(key, key), "reason": reason})
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "read": self.read,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "rejected": self.rejected,
-            "errors": self.errors,
-            "unknown_columns": self.unknown_columns,
-        }
+class ImportResult(excel.ImportResult):
+    labels = LABELS
 
 
 def template() -> bytes:
@@ -116,10 +92,8 @@ def template() -> bytes:
 
 
 def error_report(result: ImportResult, *, filename: str = "") -> bytes:
-    return write_xlsx(
-        columns=[Column("行号", 8), Column("列", 16), Column("原因", 70)],
-        rows=[[e["row"], e["column"], e["reason"]] for e in result.errors],
-        title=f"导入错误报告：{filename}" if filename else "导入错误报告",
+    return excel.import_error_report(
+        result, title=f"导入错误报告：{filename}" if filename else "导入错误报告"
     )
 
 

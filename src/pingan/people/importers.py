@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from pingan.areas.models import Area
 from pingan.audit.services import audit_record
-from pingan.core import crypto
+from pingan.core import crypto, excel
 from pingan.core.codes import UnknownCode, code_resolve
 from pingan.core.excel import Column, Table, cell_text, write_xlsx
 from pingan.core.fields import EncryptedTextField, blind_index_fields, index_field_for
@@ -93,33 +93,12 @@ COMPARED = (
 
 
 @dataclass
-class PeopleImportResult:
-    read: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
+class PeopleImportResult(excel.ImportResult):
+    labels = LABELS
     normalised: int = 0  # rows where an ID or phone was normalised (full-width, spaces, 15 → 18…)
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    unknown_columns: list[str] = field(default_factory=list)
-
-    @property
-    def rejected(self) -> int:
-        return len({e["row"] for e in self.errors})
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "read": self.read,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "rejected": self.rejected,
-            "normalised": self.normalised,
-            "errors": self.errors,
-            "unknown_columns": self.unknown_columns,
-        }
-
-    def error(self, row: int, key: str, reason: str) -> None:
-        self.errors.append({"row": row, "column": LABELS.get(key, key), "reason": reason})
+        return {**super().as_dict(), "normalised": self.normalised}
 
 
 def roster_template() -> bytes:
@@ -154,10 +133,8 @@ def roster_template() -> bytes:
 
 
 def error_report(result: PeopleImportResult, *, filename: str = "") -> bytes:
-    return write_xlsx(
-        columns=[Column("行号", 8), Column("列", 16), Column("原因", 70)],
-        rows=[[e["row"], e["column"], e["reason"]] for e in result.errors],
-        title=f"导入错误报告：{filename}" if filename else "导入错误报告",
+    return excel.import_error_report(
+        result, title=f"导入错误报告：{filename}" if filename else "导入错误报告"
     )
 
 
