@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 # pytest-xdist workers for the whole suite (docs/testing.md, "CI")
-PYTEST_PARALLEL ?= -n 2
+PYTEST_PARALLEL ?= -n 2 --dist worksteal
 
 .PHONY: messages demo test test-only install dev vendor browser-deps lint format typecheck migrations-check deploy-check ci clean gates audit sbom secrets-check
 

@@ -20,6 +20,8 @@ Every persona's password is ``tests.factories.PASSWORD``. Passwords are hashed w
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -93,6 +95,11 @@ class Tree:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # On PostgreSQL a statement that waits more than two minutes for a lock fails (and names itself) instead
+    # of waiting for ever: no test legitimately waits that long, and a forgotten open transaction in another
+    # connection of the same test process (a live-server thread) then shows up as an error, not a stalled
+    # CI. libpq reads PGOPTIONS at every connect, in this process and in the processes it starts.
+    os.environ.setdefault("PGOPTIONS", "-c lock_timeout=120s")
     # WhiteNoise warns on every test client when `collectstatic` has not filled STATIC_ROOT yet.
     config.addinivalue_line("filterwarnings", "ignore:No directory at:UserWarning")
 
@@ -104,6 +111,22 @@ def _empty_cache() -> Iterator[None]:
 
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _signal_handlers_restored() -> Iterator[None]:
+    """A command run in-process (django-tasks' ``db_worker``) installs SIGTERM/SIGINT/SIGQUIT handlers and
+    leaves them: later tests in the same process (and processes they fork) must not inherit them."""
+    kept = {number: signal.getsignal(number) for number in _HANDLED_SIGNALS}
+    yield
+    for number, handler in kept.items():
+        if signal.getsignal(number) is not handler:
+            signal.signal(number, handler)
+
+
+_HANDLED_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGQUIT") if hasattr(signal, name)
+)
 
 
 @pytest.fixture(autouse=True)

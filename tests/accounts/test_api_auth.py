@@ -363,3 +363,22 @@ def test_update_area(tree, system_admin, district_admin):
     assert response.json()["name"] == "庆建南里"
     assert_error(api_client_for(district_admin).patch(url, {"name": "x"}, content_type=JSON), 404)
     assert_error(api_client_for(system_admin).patch(url, {"population": -5}, content_type=JSON), 422)
+
+
+def test_a_bug_answers_the_error_body_and_is_logged(district_admin, token_for, monkeypatch, caplog):
+    from pingan.accounts import api
+
+    def broken(user):
+        raise RuntimeError("secret internals: id_number=110101199003071234")
+
+    monkeypatch.setattr(api, "user_scope", broken)
+    with caplog.at_level("ERROR", logger="django.request"):
+        response = Client(raise_request_exception=False).get(
+            "/api/v1/auth/me", headers=bearer(token_for(district_admin))
+        )
+    assert response.status_code == 500 and response["Content-Type"].startswith("application/json")
+    assert response.json() == {
+        "error": {"code": "server_error", "message": "服务器内部错误，已记录，请稍后重试", "details": []}
+    }
+    assert "110101199003071234" not in response.content.decode()
+    assert any(r.exc_info and "secret internals" in str(r.exc_info[1]) for r in caplog.records)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from pingan.events.models import Event
@@ -17,6 +18,9 @@ from tests.events.conftest import JPEG
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# no htmx request in flight and no Bootstrap panel half-way through opening or closing
+SETTLED = "() => !document.querySelector('.htmx-request, .htmx-settling, .collapsing')"
 
 
 @pytest.fixture
@@ -68,9 +72,19 @@ def act(
     choose: str | None = None,
     then: str = "",
 ) -> None:
-    page.get_by_role("button", name=button, exact=True).first.click()
     panel = page.locator(f"#pa-act-{action}")
-    panel.wait_for(state="visible")
+    # Bootstrap ignores a toggle while another panel of the accordion is still opening or closing (350 ms),
+    # which a loaded machine can hit right after the previous step's swap: wait for quiet, click again if so
+    for attempt in range(3):
+        page.wait_for_function(SETTLED)
+        page.get_by_role("button", name=button, exact=True).first.click()
+        try:
+            panel.wait_for(state="visible", timeout=5000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+    page.wait_for_function(SETTLED)  # fully open: what a person types into and submits
     for name, value in (fill or {}).items():
         panel.locator(f"[name={name}]").fill(value)
     if choose:

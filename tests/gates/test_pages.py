@@ -167,7 +167,10 @@ def run_axe(tab: Any, axe_script: Path) -> list[str]:
     result = tab.evaluate(
         """async (rules) => {
             const options = {runOnly: {type: 'rule', values: rules}, resultTypes: ['violations']};
-            const r = await axe.run(document, options);
+            // bounded: a page that never lets axe finish is a finding, not a stalled gate
+            const limit = new Promise((_, reject) =>
+                setTimeout(() => reject(new Error('axe: no answer in 30 s')), 30000));
+            const r = await Promise.race([axe.run(document, options), limit]);
             return r.violations.map(v => ({id: v.id, help: v.help,
                 nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + (n.failureSummary ? ' — ' +
                     n.failureSummary.replace(/\\s+/g, ' ') : ''))}));

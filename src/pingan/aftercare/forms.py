@@ -7,16 +7,13 @@ from django.utils.translation import gettext_lazy as _
 
 from pingan.aftercare.models import AidKind, MemberRole, Resettlement, RiskLevel
 from pingan.core.codes import code_choices
-from pingan.core.forms import bootstrap
+from pingan.core.forms import DateInput, bootstrap
 
-DATE = {"type": "date"}
 DATE_ERRORS = {"invalid": _("请输入有效的日期"), "required": _("请填写日期")}
 
 
 def _date(label: Any, required: bool = True) -> forms.DateField:
-    return forms.DateField(
-        label=label, required=required, widget=forms.DateInput(attrs=DATE), error_messages=DATE_ERRORS
-    )
+    return forms.DateField(label=label, required=required, widget=DateInput(), error_messages=DATE_ERRORS)
 
 
 class CaseForm(forms.Form):

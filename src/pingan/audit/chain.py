@@ -631,11 +631,10 @@ def _scan_range(args: tuple[str, int, int, int]) -> _Scan:
 def _parallel_scans(using: str, from_seq: int | None, chunk_size: int, workers: int) -> list[_Scan] | None:
     """Scan seq ranges in ``workers`` processes; None when that is not possible (not PostgreSQL, inside a
     transaction, or too few rows to be worth it)."""
-    import multiprocessing
-
     from django.db.models import Max, Min
 
     from pingan.audit.models import AuditEvent
+    from pingan.core.processes import fork_pool
 
     connection = connections[using]
     if connection.vendor != "postgresql" or connection.in_atomic_block:
@@ -652,7 +651,7 @@ def _parallel_scans(using: str, from_seq: int | None, chunk_size: int, workers: 
     ranges[-1] = (using, ranges[-1][1], 2**62, chunk_size)  # the last piece reads to the end of the table
     connections.close_all()  # each process opens its own connection
     # one process per range (maxtasksperchild): no process scans twice on one connection
-    with multiprocessing.get_context("fork").Pool(len(ranges), maxtasksperchild=1) as pool:
+    with fork_pool(len(ranges), maxtasksperchild=1) as pool:
         return pool.map(_scan_range, ranges)
 
 

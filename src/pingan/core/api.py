@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from typing import Annotated, Any
 
@@ -231,6 +232,18 @@ def install_error_handlers(api: NinjaAPI) -> None:
         status = 404 if exc.status_code == 403 else exc.status_code
         message = "未找到" if exc.status_code == 403 else str(exc)
         return error_response(api, request, status, codes.get(exc.status_code, "error"), message)
+
+    @api.exception_handler(Exception)
+    def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # A bug: logged with its traceback as Django logs a failed request (django.request), answered with
+        # the documented error body and nothing of the exception's text.
+        logging.getLogger("django.request").error(
+            "Internal Server Error: %s",
+            request.path,
+            exc_info=exc,
+            extra={"status_code": 500, "request": request},
+        )
+        return error_response(api, request, 500, "server_error", "服务器内部错误，已记录，请稍后重试")
 
 
 class Page(PaginationBase):

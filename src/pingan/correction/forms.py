@@ -9,9 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from pingan.core.codes import code_choices
-from pingan.core.forms import bootstrap
-
-DATE = {"type": "date"}
+from pingan.core.forms import DateInput, bootstrap
 
 
 class ClientForm(forms.Form):
@@ -28,12 +26,12 @@ class ClientForm(forms.Form):
     )
     sentence = forms.CharField(label=_("原判刑罚"), max_length=100, required=False)
     sentence_months = forms.CharField(label=_("原判刑期（月）"), max_length=4, required=False)
-    start_date = forms.CharField(label=_("矫正期起"), widget=forms.DateInput(attrs=DATE))
-    end_date = forms.CharField(label=_("矫正期止"), widget=forms.DateInput(attrs=DATE))
+    start_date = forms.CharField(label=_("矫正期起"), widget=DateInput())
+    end_date = forms.CharField(label=_("矫正期止"), widget=DateInput())
     authority = forms.CharField(label=_("决定机关"), max_length=100)
-    judgment_effective_date = forms.CharField(label=_("判决生效日期"), widget=forms.DateInput(attrs=DATE))
+    judgment_effective_date = forms.CharField(label=_("判决生效日期"), widget=DateInput())
     reported_on = forms.CharField(
-        label=_("报到日期"), required=False, widget=forms.DateInput(attrs=DATE), help_text=_("尚未报到的留空")
+        label=_("报到日期"), required=False, widget=DateInput(), help_text=_("尚未报到的留空")
     )
     minor_at_offence = forms.BooleanField(label=_("犯罪时未满十八周岁（档案将依法封存）"), required=False)
     checkin_every_days = forms.IntegerField(label=_("报告周期（天）"), min_value=1, max_value=90, initial=30)

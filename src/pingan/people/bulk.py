@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import multiprocessing
 import os
 from collections.abc import Iterable, Iterator, Sequence, Sized
 from typing import Any
@@ -25,6 +24,7 @@ from django.db import connection
 
 from pingan.core import crypto
 from pingan.core.fields import BlindIndexField, EncryptedTextField
+from pingan.core.processes import can_fork, fork_pool
 from pingan.people.models import Person
 from pingan.people.pinyin import name_pinyin
 
@@ -113,7 +113,7 @@ def encode_parallel(
     count = workers()
     if size is None and isinstance(items, Sized):
         size = len(items)
-    if (size or 0) < PARALLEL_MIN_ROWS or count < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if (size or 0) < PARALLEL_MIN_ROWS or count < 2 or not can_fork():
         encoder = PersonEncoder(now)
         for pk, values in items:
             yield encoder.encode(pk, values)
@@ -124,8 +124,7 @@ def encode_parallel(
         while chunk := list(itertools.islice(iterator, CHUNK)):
             yield now, chunk
 
-    context = multiprocessing.get_context("fork")
-    with context.Pool(count) as pool:
+    with fork_pool(count) as pool:
         for rows in pool.imap(_encode_chunk, chunks()):
             yield from rows
 

@@ -409,10 +409,13 @@ class OverseasRecord(TimeStamped):
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="overseas_records")
     nationality = models.CharField(_("国籍/地区"), max_length=4)
+    foreign_surname = models.CharField(_("外文姓"), max_length=60, blank=True)
+    foreign_given_name = models.CharField(_("外文名"), max_length=80, blank=True)
     document_number = EncryptedTextField(_("护照/通行证号"), mask="generic", blank=True)
     visa_type = models.CharField(_("签证/签注类型"), max_length=40, blank=True)
     entry_date = models.DateField(_("入境日期"), null=True, blank=True)
     stay_until = models.DateField(_("停留有效期至"), null=True, blank=True)
+    expected_departure = models.DateField(_("预计离开日期"), null=True, blank=True)
     purpose = models.CharField(_("来华事由"), max_length=60, blank=True)
 
     objects = EncryptedQuerySet.as_manager()
@@ -421,3 +424,11 @@ class OverseasRecord(TimeStamped):
         verbose_name = _("境外人员登记")
         verbose_name_plural = _("境外人员登记")
         ordering = ["-entry_date", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expected_departure__isnull=True)
+                | Q(entry_date__isnull=True)
+                | Q(expected_departure__gte=models.F("entry_date")),
+                name="overseas_departure_after_entry",
+            ),
+        ]

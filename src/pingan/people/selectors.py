@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Q, QuerySet
+from django.db.models import BooleanField, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
@@ -26,7 +26,16 @@ from django.urls import NoReverseMatch, reverse
 from pingan.core.fields import BlindIndexField, lookup_value
 from pingan.core.sensitive import scoped_visible
 from pingan.core.validators import parse_id_number
-from pingan.people.models import House, Household, Person, PersonStatus
+from pingan.people.models import (
+    FloatingRecord,
+    House,
+    Household,
+    HouseholdMember,
+    Occupancy,
+    OverseasRecord,
+    Person,
+    PersonStatus,
+)
 
 _TAIL = re.compile(r"^\d{3,5}[\dXx]$")
 _LATIN = re.compile(r"^[A-Za-z]+$")
@@ -249,6 +258,91 @@ def household_get(*, user: Any, household_id: int) -> Household:
 def household_members(*, user: Any, household: Household) -> list[Any]:
     visible = set(person_list(user=user, filters=PersonFilter(status="all")).values_list("pk", flat=True))
     return [m for m in household.members.select_related("person") if m.person_id in visible]
+
+
+def person_household(*, user: Any, person: Person) -> HouseholdMember | None:
+    """The person's household membership, when the household lies in the user's scope."""
+    households = household_list(user=user)
+    return (
+        HouseholdMember.objects.select_related("household")
+        .filter(person=person, household__in=households.values("pk"))
+        .first()
+    )
+
+
+def house_occupancies(*, user: Any, house: House) -> QuerySet[Occupancy]:
+    """Who lives or lived in a house (people the user may see), open ones first."""
+    visible = person_list(user=user, filters=PersonFilter(status="all")).values("pk")
+    return (
+        Occupancy.objects.filter(house=house, person__in=visible)
+        .select_related("person")
+        .order_by(F("end").desc(nulls_first=True), "-start", "-pk")
+    )
+
+
+def occupancy_get(*, user: Any, occupancy_id: int) -> Occupancy:
+    """One occupancy whose house and person the user may see (404 otherwise)."""
+    occupancy = get_object_or_404(
+        Occupancy.objects.select_related("house", "person").filter(
+            house__in=house_list(user=user).values("pk")
+        ),
+        pk=occupancy_id,
+    )
+    if not person_list(user=user, filters=PersonFilter(status="all")).filter(pk=occupancy.person_id).exists():
+        raise_404()
+    return occupancy
+
+
+def floating_get(*, user: Any, record_id: int) -> FloatingRecord:
+    visible = person_list(user=user, filters=PersonFilter(status="all")).values("pk")
+    return get_object_or_404(
+        FloatingRecord.objects.select_related("person", "landlord").filter(person__in=visible), pk=record_id
+    )
+
+
+def overseas_get(*, user: Any, record_id: int) -> OverseasRecord:
+    visible = person_list(user=user, filters=PersonFilter(status="all")).values("pk")
+    return get_object_or_404(
+        OverseasRecord.objects.select_related("person").filter(person__in=visible), pk=record_id
+    )
+
+
+def person_pick(*, user: Any, text: str) -> Person | None:
+    """The one person in the user's sight that ``text`` names: a full ID number (exact, blind index) or an
+    archive number (the record id, ``#123`` or ``123``). None when there is no such person in sight."""
+    from pingan.people.services import clean_text
+
+    text = clean_text(text).replace(" ", "").lstrip("#")
+    if not text:
+        return None
+    qs = person_list(user=user, filters=PersonFilter(status="all"))
+    if len(text) in (15, 18) and text[:-1].isdigit():
+        return qs.filter(person_search_q(text)).first()
+    if text.isdigit() and len(text) <= 12:
+        return qs.filter(pk=int(text)).first()
+    return None
+
+
+def house_pick(*, user: Any, text: str) -> House | None:
+    """The house in the user's scope named by its code (房屋编码) or its record id."""
+    from pingan.people.services import clean_text
+
+    text = clean_text(text).lstrip("#")
+    if not text:
+        return None
+    qs = house_list(user=user)
+    found = qs.filter(code=text).first()
+    if found is None and text.isdigit() and len(text) <= 12:
+        found = qs.filter(pk=int(text)).first()
+    return found
+
+
+def person_candidates(*, user: Any, q: str, limit: int = 10) -> list[Person]:
+    """People in sight matching a search text (the list's search shapes), for the pickers of the forms."""
+    q = (q or "").strip()[:60]
+    if len(q) < 2:
+        return []
+    return list(person_list(user=user, filters=PersonFilter(q=q))[:limit])
 
 
 # --- home figures and global search ---------------------------------------------------------------

@@ -29,6 +29,7 @@ from pingan.people.models import (
     Household,
     HouseholdMember,
     Occupancy,
+    OverseasRecord,
     Person,
     PersonStatus,
     PersonStatusChange,
@@ -390,6 +391,10 @@ def person_move_in(
     person = person_get(user=actor, person_id=person_id, audit=False)
     _require(actor, "people.manage_person", person)
     _check_area(actor, area)
+    if house is not None:
+        from pingan.people.selectors import house_get
+
+        house = house_get(user=actor, house_id=house.pk)  # 404: a house outside the actor's scope
     previous = person.status
     Person.objects.filter(pk=person.pk).update(status=PersonStatus.ACTIVE, area=area, current_house=house)
     if house is not None:
@@ -418,7 +423,6 @@ def person_merge(*, actor: Any, keep_id: int, merge_id: int, reason: str) -> Per
     overseas records, status history, owned houses, landlord links) moves to the kept record; empty
     fields of the kept record take the duplicate's values; the duplicate is marked merged and de-registered
     (kept, never deleted). Audited on both records."""
-    from pingan.people.models import OverseasRecord
     from pingan.people.selectors import person_get
 
     if keep_id == merge_id:
@@ -581,8 +585,11 @@ def occupancy_start(
     _require(actor, "people.manage_person", person)
     if role not in Occupancy.Role.values:
         raise ValidationError({"role": [_("无效的居住关系")]})
-    occupancy, _created = Occupancy.objects.get_or_create(
-        person=person, house=house, end=None, defaults={"role": role, "start": start or dt.date.today()}
+    if Occupancy.objects.filter(person=person, house=house, end__isnull=True).exists():
+        # the open occupancy would be kept unchanged (its role and date too): say so rather than "saved"
+        raise ValidationError({"person": [_("该人员已登记在此房屋，如需变更请先办理迁出")]})
+    occupancy = Occupancy.objects.create(
+        person=person, house=house, role=role, start=start or dt.date.today()
     )
     Person.objects.filter(pk=person.pk).update(current_house=house)
     if role == Occupancy.Role.OWNER and house.owner_id is None:
@@ -598,11 +605,14 @@ def occupancy_start(
 
 @transaction.atomic
 def occupancy_end(*, actor: Any, occupancy_id: int, end: dt.date | None = None) -> Occupancy:
-    from pingan.people.selectors import person_get
+    from pingan.people.selectors import occupancy_get, person_get
 
-    occupancy = Occupancy.objects.select_related("person").get(pk=occupancy_id)
+    occupancy = occupancy_get(user=actor, occupancy_id=occupancy_id)  # 404: missing or outside the scope
+    occupancy = Occupancy.objects.select_for_update().get(pk=occupancy.pk)
     person = person_get(user=actor, person_id=occupancy.person_id, audit=False)
     _require(actor, "people.manage_person", person)
+    if occupancy.end is not None:
+        raise ValidationError({"end": [_("该居住关系已结束")]})
     occupancy.end = end or dt.date.today()
     if occupancy.start and occupancy.end < occupancy.start:
         raise ValidationError({"end": [_("迁出日期不能早于入住日期")]})
@@ -623,6 +633,12 @@ def household_create(
     number = clean_text(number).replace(" ", "")
     if not number:
         raise ValidationError({"number": [_("户号不能为空")]})
+    if len(number) > 30:
+        raise ValidationError({"number": [_("户号不能超过 %(n)d 个字符") % {"n": 30}]})
+    if house is not None:
+        from pingan.people.selectors import house_get
+
+        house = house_get(user=actor, house_id=house.pk)  # 404: a house outside the actor's scope
     if Household.objects.filter(number=number).exists():
         raise ValidationError({"number": [_("户号已存在")]})
     household = Household.objects.create(area=area, number=number, householder=householder, house=house)
@@ -662,29 +678,201 @@ def household_add_member(*, actor: Any, household_id: int, person_id: int, relat
     return member
 
 
+FLOATING_FIELDS = (
+    "permit_type",
+    "permit_number",
+    "valid_from",
+    "valid_to",
+    "inflow_reason",
+    "registered_on",
+    "last_verified_on",
+    "landlord",
+)
+
+
+def _clean_floating(actor: Any, person: Person, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The floating-record fields of ``data`` checked (Chinese messages per field)."""
+    values = {k: data[k] for k in FLOATING_FIELDS if k in data}
+    errors = Cleaned()
+    if "permit_type" in values and values["permit_type"] not in FloatingRecord.PermitType.values:
+        errors.error("permit_type", _("无效的证件类别"))
+    if "permit_number" in values:
+        values["permit_number"] = "".join(str(values["permit_number"] or "").split()).upper()
+        if len(values["permit_number"]) > 40:
+            errors.error("permit_number", _("居住证号不能超过 %(n)d 个字符") % {"n": 40})
+    if "inflow_reason" in values:
+        values["inflow_reason"] = clean_text(values["inflow_reason"])
+        if len(values["inflow_reason"]) > 60:
+            errors.error("inflow_reason", _("不能超过 %(n)d 个字") % {"n": 60})
+    if values.get("valid_from") and values.get("valid_to") and values["valid_to"] < values["valid_from"]:
+        errors.error("valid_to", _("有效期至不能早于有效期起"))
+    today = dt.date.today()
+    for key in ("registered_on", "last_verified_on"):
+        if values.get(key) and values[key] > today:
+            errors.error(key, _("日期不能晚于今天"))
+    landlord = values.get("landlord")
+    if landlord is not None:
+        if landlord.pk == person.pk:
+            errors.error("landlord", _("房东不能是本人"))
+        elif not _visible(actor, landlord):
+            errors.error("landlord", _("辖区内没有该人员"))
+    _raise(errors)
+    return values
+
+
+def _visible(actor: Any, person: Person) -> bool:
+    """The actor may see ``person`` (the command-line SYSTEM actor sees everyone)."""
+    from django.http import Http404
+
+    from pingan.people.selectors import person_get
+
+    try:
+        person_get(user=actor, person_id=person.pk, audit=False)
+    except Http404:
+        return False
+    return True
+
+
 @transaction.atomic
 def floating_register(*, actor: Any, person_id: int, data: Mapping[str, Any]) -> FloatingRecord:
     from pingan.people.selectors import person_get
 
     person = person_get(user=actor, person_id=person_id, audit=False)
     _require(actor, "people.manage_person", person)
-    allowed = (
-        "permit_type",
-        "permit_number",
-        "valid_from",
-        "valid_to",
-        "inflow_reason",
-        "registered_on",
-        "last_verified_on",
-        "landlord",
-    )
-    values = {k: data[k] for k in allowed if k in data}
-    if values.get("valid_from") and values.get("valid_to") and values["valid_to"] < values["valid_from"]:
-        raise ValidationError({"valid_to": [_("有效期至不能早于有效期起")]})
+    values = _clean_floating(actor, person, data)
     record = FloatingRecord.objects.create(person=person, **values)
     if not person.is_floating:
         Person.objects.filter(pk=person.pk).update(is_floating=True)
     audit_record(
         actor=actor, action="person.floating_register", obj=person, changes={"record": [None, record.pk]}
     )
+    return record
+
+
+def _record_snapshot(record: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(record, f"{name}_id" if name == "landlord" else name) for name in names}
+
+
+@transaction.atomic
+def floating_update(*, actor: Any, record_id: int, data: Mapping[str, Any]) -> FloatingRecord:
+    """Correct or renew a floating-population record (new permit period, re-verification, landlord)."""
+    from pingan.people.selectors import floating_get
+
+    record = floating_get(user=actor, record_id=record_id)  # 404: missing or outside the scope
+    record = FloatingRecord.objects.select_for_update().get(pk=record.pk)
+    _require(actor, "people.manage_person", record.person)
+    values = _clean_floating(actor, record.person, data)
+    before = _record_snapshot(record, FLOATING_FIELDS)
+    for key, value in values.items():
+        setattr(record, key, value)
+    changes = diff_fields(before, _record_snapshot(record, FLOATING_FIELDS))
+    if changes:
+        record.save()
+        audit_record(
+            actor=actor,
+            action="person.floating_update",
+            obj=record.person,
+            changes={"record": [record.pk, record.pk], **changes},
+            sensitive=("permit_number",),
+        )
+    return record
+
+
+# --- overseas ---------------------------------------------------------------------------------------
+
+OVERSEAS_FIELDS = (
+    "nationality",
+    "foreign_surname",
+    "foreign_given_name",
+    "document_number",
+    "visa_type",
+    "entry_date",
+    "stay_until",
+    "expected_departure",
+    "purpose",
+)
+OVERSEAS_LENGTHS = {"foreign_surname": 60, "foreign_given_name": 80, "visa_type": 40, "purpose": 60}
+
+
+def _clean_overseas(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The overseas-record fields of ``data`` checked (Chinese messages per field). Foreign names are kept
+    in upper case, as in passports."""
+    values = {k: data[k] for k in OVERSEAS_FIELDS if k in data}
+    errors = Cleaned()
+    try:
+        code = code_resolve("nationality", values.get("nationality"))
+    except UnknownCode:
+        errors.error("nationality", _("“%(v)s”不是有效的国籍或地区") % {"v": values.get("nationality")})
+    else:
+        if not code:
+            errors.error("nationality", _("请选择国籍或地区"))
+        elif code == "CHN":
+            errors.error("nationality", _("境外人员的国籍或地区不能是中国内地"))
+        values["nationality"] = code
+    for key, limit in OVERSEAS_LENGTHS.items():
+        if key in values:
+            values[key] = clean_text(values[key])
+            if key.startswith("foreign_"):
+                values[key] = values[key].upper()
+            if len(values[key]) > limit:
+                errors.error(key, _("不能超过 %(n)d 个字") % {"n": limit})
+    if "document_number" in values:
+        values["document_number"] = "".join(str(values["document_number"] or "").split()).upper()
+        if len(values["document_number"]) > 40:
+            errors.error("document_number", _("护照/通行证号不能超过 %(n)d 个字符") % {"n": 40})
+    entry = values.get("entry_date")
+    if entry and entry > dt.date.today():
+        errors.error("entry_date", _("入境日期不能晚于今天"))
+    for key, message in (
+        ("expected_departure", _("预计离开日期不能早于入境日期")),
+        ("stay_until", _("停留有效期至不能早于入境日期")),
+    ):
+        if entry and values.get(key) and values[key] < entry:
+            errors.error(key, message)
+    _raise(errors)
+    return values
+
+
+@transaction.atomic
+def overseas_register(*, actor: Any, person_id: int, data: Mapping[str, Any]) -> OverseasRecord:
+    """Register a foreigner or a resident of Hong Kong, Macao or Taiwan staying in the jurisdiction
+    (境外人员登记): a new record, the person marked 境外人员."""
+    from pingan.people.selectors import person_get
+
+    person = person_get(user=actor, person_id=person_id, audit=False)
+    _require(actor, "people.manage_person", person)
+    values = _clean_overseas(data)
+    record = OverseasRecord.objects.create(person=person, **values)
+    if not person.is_overseas:
+        Person.objects.filter(pk=person.pk).update(is_overseas=True)
+    audit_record(
+        actor=actor,
+        action="person.overseas_register",
+        obj=person,
+        changes={"record": [None, record.pk], "nationality": [None, values["nationality"]]},
+    )
+    return record
+
+
+@transaction.atomic
+def overseas_update(*, actor: Any, record_id: int, data: Mapping[str, Any]) -> OverseasRecord:
+    from pingan.people.selectors import overseas_get
+
+    record = overseas_get(user=actor, record_id=record_id)  # 404: missing or outside the scope
+    record = OverseasRecord.objects.select_for_update().get(pk=record.pk)
+    _require(actor, "people.manage_person", record.person)
+    values = _clean_overseas({**_record_snapshot(record, OVERSEAS_FIELDS), **data})
+    before = _record_snapshot(record, OVERSEAS_FIELDS)
+    for key, value in values.items():
+        setattr(record, key, value)
+    changes = diff_fields(before, _record_snapshot(record, OVERSEAS_FIELDS))
+    if changes:
+        record.save()
+        audit_record(
+            actor=actor,
+            action="person.overseas_update",
+            obj=record.person,
+            changes={"record": [record.pk, record.pk], **changes},
+            sensitive=("document_number", "foreign_surname", "foreign_given_name"),
+        )
     return record

@@ -17,5 +17,16 @@ urlpatterns = [
     path("houses/", views.house_list, name="houses"),
     path("houses/new/", views.house_edit, name="house_create"),
     path("houses/<int:house_id>/", views.house_detail, name="house"),
+    path("<int:person_id>/move-in/", views.person_move_in_view, name="move_in"),
+    path("<int:person_id>/floating/new/", views.floating_edit, name="floating_create"),
+    path("<int:person_id>/floating/<int:record_id>/", views.floating_edit, name="floating_edit"),
+    path("<int:person_id>/overseas/new/", views.overseas_edit, name="overseas_create"),
+    path("<int:person_id>/overseas/<int:record_id>/", views.overseas_edit, name="overseas_edit"),
+    path("houses/<int:house_id>/occupants/new/", views.occupancy_add, name="occupancy_add"),
+    path("occupancies/<int:occupancy_id>/end/", views.occupancy_end, name="occupancy_end"),
+    path("households/new/", views.household_create, name="household_create"),
     path("households/<int:household_id>/", views.household_detail, name="household"),
+    path(
+        "households/<int:household_id>/members/new/", views.household_member_add, name="household_member_add"
+    ),
 ]

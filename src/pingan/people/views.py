@@ -3,6 +3,7 @@ wizard, export. They call the same selectors and services as the API and the imp
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -10,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
@@ -20,7 +22,18 @@ from pingan.core.forms import apply_errors
 from pingan.core.ratelimit import rate_limit
 from pingan.people import importers, selectors, services
 from pingan.people.exports import EXPORTER_NAME, export_params
-from pingan.people.forms import HouseForm, ImportForm, PersonForm
+from pingan.people.forms import (
+    FloatingForm,
+    HouseForm,
+    HouseholdForm,
+    HouseholdMemberForm,
+    ImportForm,
+    MoveInForm,
+    OccupancyEndForm,
+    OccupancyStartForm,
+    OverseasForm,
+    PersonForm,
+)
 from pingan.people.tabs import house_sections_for, tabs_for
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -117,12 +130,23 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
             "categories": [code_label("person_category", c) for c in person.categories],
             "history": selectors.person_history(person=person)[:50],
             "occupancies": person.occupancies.select_related("house")[:20],
-            "floating": person.floating_records.all()[:10],
+            "floating": person.floating_records.select_related("landlord")[:10],
+            "overseas": [
+                _labelled(o, nationality_label=code_label("nationality", o.nationality))
+                for o in person.overseas_records.all()[:10]
+            ],
+            "membership": selectors.person_household(user=request.user, person=person),
             "duplicates": selectors.person_duplicates(user=request.user, person=person)[:10],
             "tabs": tabs_for(request.user, person),
             "can_manage": request.user.has_perm("people.manage_person", person),
         },
     )
+
+
+def _labelled(obj: Any, **labels: str) -> Any:
+    for key, value in labels.items():
+        setattr(obj, key, value)
+    return obj
 
 
 def person_edit(request: HttpRequest, person_id: int | None = None) -> HttpResponse:
@@ -234,8 +258,10 @@ def house_detail(request: HttpRequest, house_id: int) -> HttpResponse:
         {
             "house": house,
             "residents": selectors.house_residents(user=request.user, house=house)[:200],
+            "occupancies": selectors.house_occupancies(user=request.user, house=house)[:200],
             "households": selectors.household_list(user=request.user).filter(house=house),
             "sections": house_sections_for(request.user, house),
+            "can_manage": request.user.has_perm("people.manage_person", house),
         },
     )
 
@@ -265,7 +291,280 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
     members = selectors.household_members(user=request.user, household=household)
     for m in members:
         m.relation_label = code_label("household_relation", m.relation)
-    return render(request, "people/household_detail.html", {"household": household, "members": members})
+    return render(
+        request,
+        "people/household_detail.html",
+        {
+            "household": household,
+            "members": members,
+            "can_manage": request.user.has_perm("people.manage_person", household),
+        },
+    )
+
+
+# --- forms for occupancy, households, floating and overseas records, moving in --------------------------
+# Each answers 404 for an object outside the user's scope (or one the user may not manage), offers only
+# choices inside the scope, writes through the service (audited) and shows its errors next to the fields.
+
+
+def _managed(request: HttpRequest, obj: Any) -> None:
+    """Writing needs ``people.write_people``; an object the user may not manage answers 404."""
+    _require(request, "people.write_people")
+    if not request.user.has_perm("people.manage_person", obj):
+        raise Http404
+
+
+def _picker(request: HttpRequest, field: str) -> dict[str, Any]:
+    """The search beside a person field: candidates in sight, each a link that fills the field."""
+    q = request.GET.get("q", "").strip()[:60]
+    found = []
+    for p in selectors.person_candidates(user=request.user, q=q):
+        params = request.GET.copy()
+        params[field] = str(p.pk)
+        found.append({"person": p, "url": f"?{params.urlencode()}"})
+    return {"q": q, "candidates": found, "searched": len(q) >= 2, "field": field}
+
+
+def _form_page(request: HttpRequest, form: Any, *, title: str, back: str, **extra: Any) -> HttpResponse:
+    return render(request, "people/record_form.html", {"form": form, "title": title, "back": back, **extra})
+
+
+def _initial_pick(request: HttpRequest, field: str) -> dict[str, str]:
+    value = request.GET.get(field, "").strip()
+    return {field: value} if value.isdigit() else {}
+
+
+def occupancy_add(request: HttpRequest, house_id: int) -> HttpResponse:
+    """以房管人: a person starts living in (or owning, or renting) this house."""
+    house = selectors.house_get(user=request.user, house_id=house_id)
+    _managed(request, house)
+    form = OccupancyStartForm(
+        request.POST or None,
+        user=request.user,
+        initial={"start": dt.date.today(), **_initial_pick(request, "person")},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.occupancy_start(
+                actor=request.user,
+                person_id=form.cleaned_data["person"].pk,
+                house_id=house.pk,
+                role=form.cleaned_data["role"],
+                start=form.cleaned_data["start"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已登记居住关系"))
+            return redirect("people:house", house_id=house.pk)
+    back = reverse("people:house", args=[house.pk])
+    return _form_page(
+        request,
+        form,
+        title=_("登记居住人员"),
+        back=back,
+        subject=house.address,
+        picker=_picker(request, "person"),
+    )
+
+
+def occupancy_end(request: HttpRequest, occupancy_id: int) -> HttpResponse:
+    occupancy = selectors.occupancy_get(user=request.user, occupancy_id=occupancy_id)
+    _managed(request, occupancy.person)
+    form = OccupancyEndForm(request.POST or None, initial={"end": dt.date.today()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.occupancy_end(
+                actor=request.user, occupancy_id=occupancy.pk, end=form.cleaned_data["end"]
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已办理迁出"))
+            return redirect("people:house", house_id=occupancy.house_id)
+    from pingan.core.masking import mask_name
+
+    subject = (
+        f"{mask_name(occupancy.person.name)} · {occupancy.house.address} · {occupancy.get_role_display()}"
+    )
+    back = reverse("people:house", args=[occupancy.house_id])
+    return _form_page(request, form, title=_("结束居住关系"), back=back, subject=subject)
+
+
+def household_create(request: HttpRequest) -> HttpResponse:
+    _require(request, "people.write_people")
+    areas = list(_areas(request))
+    initial: dict[str, Any] = _initial_pick(request, "householder")
+    house_param = request.GET.get("house", "")
+    if house_param.isdigit():
+        house = selectors.house_get(user=request.user, house_id=int(house_param))  # 404 outside the scope
+        initial.update(house=house.code or str(house.pk), area=house.area_id)
+    form = HouseholdForm(request.POST or None, user=request.user, areas=areas, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        area = next((a for a in areas if str(a.pk) == form.cleaned_data["area"]), None)
+        if area is None:
+            raise Http404
+        try:
+            household = services.household_create(
+                actor=request.user,
+                area=area,
+                number=form.cleaned_data["number"],
+                householder=form.cleaned_data["householder"] or None,
+                house=form.cleaned_data["house"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已建户"))
+            return redirect("people:household", household_id=household.pk)
+    return _form_page(
+        request,
+        form,
+        title=_("新建户"),
+        back=reverse("people:houses"),
+        picker=_picker(request, "householder"),
+    )
+
+
+def household_member_add(request: HttpRequest, household_id: int) -> HttpResponse:
+    household = selectors.household_get(user=request.user, household_id=household_id)
+    _managed(request, household)
+    form = HouseholdMemberForm(
+        request.POST or None, user=request.user, initial=_initial_pick(request, "person")
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.household_add_member(
+                actor=request.user,
+                household_id=household.pk,
+                person_id=form.cleaned_data["person"].pk,
+                relation=form.cleaned_data["relation"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已添加户成员"))
+            return redirect("people:household", household_id=household.pk)
+    return _form_page(
+        request,
+        form,
+        title=_("添加户成员"),
+        back=reverse("people:household", args=[household.pk]),
+        subject=_("户号 %(n)s") % {"n": household.number},
+        picker=_picker(request, "person"),
+    )
+
+
+def floating_edit(request: HttpRequest, person_id: int, record_id: int | None = None) -> HttpResponse:
+    """Register a floating-population record, or correct/renew one (``record_id``)."""
+    person = selectors.person_get(user=request.user, person_id=person_id, audit=False)
+    _managed(request, person)
+    record = selectors.floating_get(user=request.user, record_id=record_id) if record_id else None
+    if record is not None and record.person_id != person.pk:
+        raise Http404
+    initial: dict[str, Any] = {"registered_on": dt.date.today()}
+    if record is not None:
+        initial = {k: getattr(record, k) for k in services.FLOATING_FIELDS if k != "landlord"}
+        initial["landlord"] = str(record.landlord_id or "")
+    initial.update(_initial_pick(request, "landlord"))
+    form = FloatingForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if record is None:
+                services.floating_register(
+                    actor=request.user, person_id=person.pk, data=form.data_for_service()
+                )
+            else:
+                services.floating_update(
+                    actor=request.user, record_id=record.pk, data=form.data_for_service()
+                )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已保存"))
+            return redirect("people:detail", person_id=person.pk)
+    from pingan.core.masking import mask_name
+
+    return _form_page(
+        request,
+        form,
+        title=_("修改流动人口登记") if record else _("流动人口登记"),
+        back=reverse("people:detail", args=[person.pk]),
+        subject=mask_name(person.name),
+        picker=_picker(request, "landlord"),
+        picker_label=_("查找房东"),
+    )
+
+
+def overseas_edit(request: HttpRequest, person_id: int, record_id: int | None = None) -> HttpResponse:
+    """Register an overseas record, or correct one (``record_id``)."""
+    person = selectors.person_get(user=request.user, person_id=person_id, audit=False)
+    _managed(request, person)
+    record = selectors.overseas_get(user=request.user, record_id=record_id) if record_id else None
+    if record is not None and record.person_id != person.pk:
+        raise Http404
+    initial = {k: getattr(record, k) for k in services.OVERSEAS_FIELDS} if record is not None else {}
+    form = OverseasForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if record is None:
+                services.overseas_register(actor=request.user, person_id=person.pk, data=form.cleaned_data)
+            else:
+                services.overseas_update(actor=request.user, record_id=record.pk, data=form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已保存"))
+            return redirect("people:detail", person_id=person.pk)
+    from pingan.core.masking import mask_name
+
+    return _form_page(
+        request,
+        form,
+        title=_("修改境外人员登记") if record else _("境外人员登记"),
+        back=reverse("people:detail", args=[person.pk]),
+        subject=mask_name(person.name),
+    )
+
+
+def person_move_in_view(request: HttpRequest, person_id: int) -> HttpResponse:
+    """迁入: a person (re-)registered in a grid of the user's scope, optionally into a house."""
+    person = selectors.person_get(user=request.user, person_id=person_id, audit=False)
+    _managed(request, person)
+    areas = list(_areas(request))
+    form = MoveInForm(
+        request.POST or None,
+        user=request.user,
+        areas=areas,
+        initial={"area": person.area_id, "on": dt.date.today()},
+    )
+    if request.method == "POST" and form.is_valid():
+        area = next((a for a in areas if str(a.pk) == form.cleaned_data["area"]), None)
+        if area is None:
+            raise Http404
+        try:
+            services.person_move_in(
+                actor=request.user,
+                person_id=person.pk,
+                area=area,
+                house=form.cleaned_data["house"],
+                note=form.cleaned_data["note"],
+                on=form.cleaned_data["on"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已办理迁入"))
+            return redirect("people:detail", person_id=person.pk)
+    from pingan.core.masking import mask_name
+
+    return _form_page(
+        request,
+        form,
+        title=_("办理迁入"),
+        back=reverse("people:detail", args=[person.pk]),
+        subject=mask_name(person.name),
+    )
 
 
 def import_template(request: HttpRequest) -> HttpResponse:
