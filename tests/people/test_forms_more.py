@@ -88,6 +88,18 @@ def test_add_resident_by_archive_number_from_search(a1, community_a1):
     assert Occupancy.objects.filter(person=a1["lodger"], house=a1["house"], role="resident").exists()
 
 
+def test_the_person_picker_counts_as_a_search(a1, community_a1, settings):
+    settings.PINGAN_SEARCH_RATE_PER_MINUTE = 2
+    client = api_client_for(community_a1)
+    url = f"/people/houses/{a1['house'].pk}/occupants/new/"
+    assert client.get(url).status_code == 200  # the form without a search is not counted
+    for _ in range(2):
+        assert client.get(url, {"q": "甲租客"}).status_code == 200
+    assert client.get(url, {"q": "甲租客"}).status_code == 429
+    household = f"/people/households/{a1['household'].pk}/members/new/"
+    assert client.get(household, {"q": "甲"}).status_code == 429  # one budget for every person search
+
+
 def test_add_resident_messages_in_chinese(a1, community_a1):
     client = api_client_for(community_a1)
     url = f"/people/houses/{a1['house'].pk}/occupants/new/"

@@ -334,6 +334,7 @@ def _initial_pick(request: HttpRequest, field: str) -> dict[str, str]:
     return {field: value} if value.isdigit() else {}
 
 
+@rate_limit("search", when=_searching)  # the person picker searches like the list
 def occupancy_add(request: HttpRequest, house_id: int) -> HttpResponse:
     """以房管人: a person starts living in (or owning, or renting) this house."""
     house = selectors.house_get(user=request.user, house_id=house_id)
@@ -391,6 +392,7 @@ def occupancy_end(request: HttpRequest, occupancy_id: int) -> HttpResponse:
     return _form_page(request, form, title=_("结束居住关系"), back=back, subject=subject)
 
 
+@rate_limit("search", when=_searching)  # the person picker searches like the list
 def household_create(request: HttpRequest) -> HttpResponse:
     _require(request, "people.write_people")
     areas = list(_areas(request))
@@ -426,6 +428,7 @@ def household_create(request: HttpRequest) -> HttpResponse:
     )
 
 
+@rate_limit("search", when=_searching)  # the person picker searches like the list
 def household_member_add(request: HttpRequest, household_id: int) -> HttpResponse:
     household = selectors.household_get(user=request.user, household_id=household_id)
     _managed(request, household)
@@ -455,6 +458,7 @@ def household_member_add(request: HttpRequest, household_id: int) -> HttpRespons
     )
 
 
+@rate_limit("search", when=_searching)  # the person picker searches like the list
 def floating_edit(request: HttpRequest, person_id: int, record_id: int | None = None) -> HttpResponse:
     """Register a floating-population record, or correct/renew one (``record_id``)."""
     person = selectors.person_get(user=request.user, person_id=person_id, audit=False)
