@@ -129,6 +129,19 @@ _HANDLED_SIGNALS = tuple(
 )
 
 
+@pytest.fixture
+def demo_only(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """``demo_only("areas", "accounts")``: the real ``pingan demo`` with only these loaders (a module's demo
+    test does not need every other module's data, which costs about 10 s per run)."""
+    from pingan.core import demo
+
+    def only(*names: str) -> None:
+        assert set(names) <= set(demo._REGISTRY), set(names) - set(demo._REGISTRY)
+        monkeypatch.setattr(demo, "_REGISTRY", {n: e for n, e in demo._REGISTRY.items() if n in names})
+
+    return only
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

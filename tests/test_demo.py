@@ -17,6 +17,12 @@ from pingan.audit.models import AuditEvent
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def accounts_only(demo_only) -> None:
+    """The tests about accounts and passwords need only the areas and accounts loaders."""
+    demo_only("areas", "accounts")
+
+
 def run_demo() -> str:
     out = io.StringIO()
     call_command("demo", "--no-serve", stdout=out, stderr=io.StringIO())
@@ -117,7 +123,7 @@ def test_demo_loads_the_district_tree(db):
     assert AuditEvent.objects.filter(action="demo.load").count() == 1
 
 
-def test_demo_users_have_their_roles_and_scopes(db, monkeypatch):
+def test_demo_users_have_their_roles_and_scopes(db, monkeypatch, accounts_only):
     monkeypatch.delenv("PINGAN_DEMO_PASSWORD", raising=False)
     run_demo()
     expected = {
@@ -169,7 +175,7 @@ def test_demo_users_have_their_roles_and_scopes(db, monkeypatch):
         assert not Membership.objects.filter(user__username=admin).exists()
 
 
-def test_generated_password_is_shared_strong_and_printed_once(db, monkeypatch):
+def test_generated_password_is_shared_strong_and_printed_once(db, monkeypatch, accounts_only):
     monkeypatch.delenv("PINGAN_DEMO_PASSWORD", raising=False)
     first = run_demo()
     line = next(line for line in first.splitlines() if line.startswith("密码: "))
@@ -194,7 +200,7 @@ def test_running_twice_changes_nothing(db, monkeypatch):
     assert AuditEvent.objects.filter(action="demo.load").count() == 2
 
 
-def test_env_password_is_set_on_every_demo_account(db, monkeypatch):
+def test_env_password_is_set_on_every_demo_account(db, monkeypatch, accounts_only):
     monkeypatch.delenv("PINGAN_DEMO_PASSWORD", raising=False)
     run_demo()
     monkeypatch.setenv("PINGAN_DEMO_PASSWORD", "Demo-Pass-2026!")
@@ -211,7 +217,7 @@ def test_env_password_is_set_on_every_demo_account(db, monkeypatch):
     assert User.objects.filter(username__in=DEMO_USERNAMES).count() == 14
 
 
-def test_demo_repairs_a_changed_demo_account(db, monkeypatch):
+def test_demo_repairs_a_changed_demo_account(db, monkeypatch, accounts_only):
     monkeypatch.delenv("PINGAN_DEMO_PASSWORD", raising=False)
     run_demo()
     grid1 = User.objects.get(username="grid1")
@@ -226,7 +232,7 @@ def test_demo_repairs_a_changed_demo_account(db, monkeypatch):
     assert [m.area.level for m in grid1.memberships.all()] == [Level.GRID]
 
 
-def test_only_accounts_created_in_this_run_get_the_new_password(db, monkeypatch):
+def test_only_accounts_created_in_this_run_get_the_new_password(db, monkeypatch, accounts_only):
     monkeypatch.delenv("PINGAN_DEMO_PASSWORD", raising=False)
     run_demo()
     kept = User.objects.get(username="leader").password

@@ -30,8 +30,9 @@ def run_demo(capture) -> str:
 
 
 def test_demo_enrols_totp_users_and_writes_the_file(
-    settings, tmp_path, monkeypatch, django_capture_on_commit_callbacks
+    settings, tmp_path, monkeypatch, django_capture_on_commit_callbacks, demo_only
 ):
+    demo_only("areas", "accounts")
     settings.VAR_DIR = tmp_path
     monkeypatch.setenv("PINGAN_DEMO_PASSWORD", "Demo-Pass-2026!")
     output = run_demo(django_capture_on_commit_callbacks)

@@ -12,7 +12,8 @@ from pingan.aftercare.selectors import case_list
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_cases_in_both_communities_and_idempotent(db):
+def test_demo_cases_in_both_communities_and_idempotent(db, demo_only):
+    demo_only("areas", "accounts", "people", "aftercare")
     call_command("demo", "--no-serve", stdout=io.StringIO(), stderr=io.StringIO())
     cases = AftercareCase.objects.select_related("area", "person")
     names = {c.area.parent.name if c.area.level == "grid" else c.area.name for c in cases}

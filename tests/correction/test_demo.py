@@ -12,7 +12,8 @@ from pingan.correction.models import CorrectionClient
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_clients_in_both_communities_idempotent(db):
+def test_demo_clients_in_both_communities_idempotent(db, demo_only):
+    demo_only("areas", "accounts", "people", "correction")
     call_command("demo", "--no-serve", stdout=io.StringIO(), stderr=io.StringIO())
     clients = list(CorrectionClient.objects.select_related("area", "person"))
     assert len(clients) == 12

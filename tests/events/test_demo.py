@@ -21,7 +21,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def demo(db):
+def demo(db, demo_only):
+    demo_only("areas", "accounts", "people", "events")
     call_command("demo", "--no-serve", stdout=io.StringIO(), stderr=io.StringIO())
 
 

@@ -17,7 +17,8 @@ def fingerprint() -> list[tuple]:
     )
 
 
-def test_demo_people_deterministic_and_idempotent(db):
+def test_demo_people_deterministic_and_idempotent(db, demo_only):
+    demo_only("areas", "accounts", "people")
     call_command("demo", "--no-serve", stdout=io.StringIO(), stderr=io.StringIO())
     people = list(Person.objects.all()[:50])
     assert 1500 <= Person.objects.count() <= 4000
