@@ -34,9 +34,11 @@ def open_as(browser: Any, live_server: Any, settings: Any, tmp_path: Any) -> Ite
         if response.status < 400:
             return
         # The SQLite test database lives in memory with a shared cache: the live server's threads saving the
-        # session at once (photos load in parallel) may meet "database table is locked" and answer 400. A
-        # test-environment artefact; on PostgreSQL every answer must succeed.
-        if sqlite and response.status == 400 and "/photos/" in response.url:
+        # session at once (a page and its photos load in parallel; the session is saved on every request)
+        # may meet "database table is locked" and answer 400 ("session deleted") or 500. A test-environment
+        # artefact for reads; on PostgreSQL every answer must succeed, and every page is checked on both
+        # databases without exceptions by the page gate (tests/gates/test_pages.py).
+        if sqlite and response.status in (400, 500) and response.request.method == "GET":
             return
         problems.append(f"{username}: {response.status} {response.url}")
 
@@ -63,18 +65,28 @@ def open_as(browser: Any, live_server: Any, settings: Any, tmp_path: Any) -> Ite
     assert not problems, "\n".join(problems)
 
 
+def visit(page: Any, path: str) -> None:
+    """Open a page; on SQLite, once more if the live server met the in-memory database's table lock."""
+    response = page.goto(page.base_url + path)
+    if connection.vendor == "sqlite" and response is not None and response.status in (400, 500):
+        page.goto(page.base_url + path)
+
+
 def act(
     page: Any,
     button: str,
     action: str,
     fill: dict[str, str] | None = None,
+    select: dict[str, str] | None = None,
     photo: bool = False,
     choose: str | None = None,
     then: str = "",
 ) -> None:
     panel = page.locator(f"#pa-act-{action}")
-    # Bootstrap ignores a toggle while another panel of the accordion is still opening or closing (350 ms),
-    # which a loaded machine can hit right after the previous step's swap: wait for quiet, click again if so
+    # Right after the previous step's swap, htmx is still settling (it puts back the attributes of elements
+    # that kept their id, the panels' classes included, 20 ms later) and Bootstrap ignores a toggle while a
+    # panel of the accordion is moving (350 ms): a click then opens nothing, or the panel closes under the
+    # next click. Wait for quiet before every click, and click again if the panel did not open.
     for attempt in range(3):
         page.wait_for_function(SETTLED)
         page.get_by_role("button", name=button, exact=True).first.click()
@@ -87,6 +99,8 @@ def act(
     page.wait_for_function(SETTLED)  # fully open: what a person types into and submits
     for name, value in (fill or {}).items():
         panel.locator(f"[name={name}]").fill(value)
+    for name, value in (select or {}).items():
+        panel.locator(f"select[name={name}]").select_option(value)
     if choose:
         panel.locator(f"input[type=radio][value='{choose}']").check()
     if photo:
@@ -102,7 +116,7 @@ def test_report_to_rating_across_three_personas(
     open_as: Any, tree: Any, grid_a1: Any, street_a: Any, dept_handler: Any
 ) -> None:
     grid = open_as(grid_a1.username, phone=True)
-    grid.goto(grid.base_url + "/events/report/")
+    visit(grid, "/events/report/")
     grid.select_option("#id_area", str(tree.a1_1.pk))
     grid.select_option("#id_category", "0102")
     grid.fill("#id_title", "人行道无证摊贩")
@@ -117,22 +131,18 @@ def test_report_to_rating_across_three_personas(
     )
 
     centre = open_as(street_a.username)
-    centre.goto(centre.base_url + "/events/triage/")
+    visit(centre, "/events/triage/")
     centre.get_by_role("link", name=event.number).click()
     act(centre, "立案", "accept", {"note": "情况属实"}, then="待派遣")
-    centre.get_by_role("button", name="派遣", exact=True).first.click()
-    centre.locator("#pa-f-target").select_option(f"d:{tree.law_enforcement.pk}")
-    with centre.expect_response(lambda r: "/dispatch/" in r.url):
-        centre.locator("#pa-act-dispatch button[type=submit]").click()
-    expect(centre.locator(".pa-status").first).to_have_text("待签收")
+    act(centre, "派遣", "dispatch", select={"target": f"d:{tree.law_enforcement.pk}"}, then="待签收")
 
     handler = open_as(dept_handler.username)
-    handler.goto(handler.base_url + "/events/department/")
+    visit(handler, "/events/department/")
     handler.get_by_role("link", name=event.number).click()
     act(handler, "签收", "start", then="处置中")
     act(handler, "处置反馈", "report_back", {"note": "已劝离摊贩，恢复通行"}, photo=True, then="待核查")
 
-    grid.goto(grid.base_url + "/events/tasks/")
+    visit(grid, "/events/tasks/")
     grid.locator(".pa-task").first.click()
     act(grid, "核查", "verify", choose="1", photo=True, then="已结案")
     act(grid, "评价", "rate", choose="5", then="已结案")
