@@ -77,6 +77,7 @@ def test_add_resident_to_house_by_id_number(a1, community_a1):
 def test_add_resident_by_archive_number_from_search(a1, community_a1):
     client = api_client_for(community_a1)
     url = f"/people/houses/{a1['house'].pk}/occupants/new/"
+    assert "请至少输入 2 个字再查找" in client.get(url, {"q": "甲"}).content.decode()  # 1 character: a hint
     found = client.get(url, {"q": "甲租客"})
     picks = found.context["picker"]["candidates"]
     assert [c["person"].pk for c in picks] == [a1["lodger"].pk]

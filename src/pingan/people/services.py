@@ -753,6 +753,33 @@ def _record_snapshot(record: Any, names: tuple[str, ...]) -> dict[str, Any]:
     return {name: getattr(record, f"{name}_id" if name == "landlord" else name) for name in names}
 
 
+def _apply_record(
+    actor: Any,
+    record: Any,
+    names: tuple[str, ...],
+    values: Mapping[str, Any],
+    action: str,
+    *,
+    sensitive: tuple[str, ...],
+) -> Any:
+    """Set the checked ``values`` on a person's floating or overseas record; saved and audited (on the
+    person) only when something changed."""
+    before = _record_snapshot(record, names)
+    for key, value in values.items():
+        setattr(record, key, value)
+    changes = diff_fields(before, _record_snapshot(record, names))
+    if changes:
+        record.save()
+        audit_record(
+            actor=actor,
+            action=action,
+            obj=record.person,
+            changes={"record": [record.pk, record.pk], **changes},
+            sensitive=sensitive,
+        )
+    return record
+
+
 @transaction.atomic
 def floating_update(*, actor: Any, record_id: int, data: Mapping[str, Any]) -> FloatingRecord:
     """Correct or renew a floating-population record (new permit period, re-verification, landlord)."""
@@ -762,20 +789,9 @@ def floating_update(*, actor: Any, record_id: int, data: Mapping[str, Any]) -> F
     record = FloatingRecord.objects.select_for_update().get(pk=record.pk)
     _require(actor, "people.manage_person", record.person)
     values = _clean_floating(actor, record.person, data)
-    before = _record_snapshot(record, FLOATING_FIELDS)
-    for key, value in values.items():
-        setattr(record, key, value)
-    changes = diff_fields(before, _record_snapshot(record, FLOATING_FIELDS))
-    if changes:
-        record.save()
-        audit_record(
-            actor=actor,
-            action="person.floating_update",
-            obj=record.person,
-            changes={"record": [record.pk, record.pk], **changes},
-            sensitive=("permit_number",),
-        )
-    return record
+    return _apply_record(
+        actor, record, FLOATING_FIELDS, values, "person.floating_update", sensitive=("permit_number",)
+    )
 
 
 # --- overseas ---------------------------------------------------------------------------------------
@@ -862,17 +878,11 @@ def overseas_update(*, actor: Any, record_id: int, data: Mapping[str, Any]) -> O
     record = OverseasRecord.objects.select_for_update().get(pk=record.pk)
     _require(actor, "people.manage_person", record.person)
     values = _clean_overseas({**_record_snapshot(record, OVERSEAS_FIELDS), **data})
-    before = _record_snapshot(record, OVERSEAS_FIELDS)
-    for key, value in values.items():
-        setattr(record, key, value)
-    changes = diff_fields(before, _record_snapshot(record, OVERSEAS_FIELDS))
-    if changes:
-        record.save()
-        audit_record(
-            actor=actor,
-            action="person.overseas_update",
-            obj=record.person,
-            changes={"record": [record.pk, record.pk], **changes},
-            sensitive=("document_number", "foreign_surname", "foreign_given_name"),
-        )
-    return record
+    return _apply_record(
+        actor,
+        record,
+        OVERSEAS_FIELDS,
+        values,
+        "person.overseas_update",
+        sensitive=("document_number", "foreign_surname", "foreign_given_name"),
+    )
