@@ -127,9 +127,9 @@ def timed(fn: Any, reps: int, warmup: int = 3) -> dict[str, float]:
 def reads(reps: int, only: str = "") -> dict[str, Any]:
     from pingan.accounts.models import User
     from pingan.areas.models import Area
+    from pingan.core.pagination import CappedPaginator
     from pingan.events import selectors
     from pingan.events.selectors import EventFilter
-    from pingan.events.views import CappedPaginator
 
     def user(name: str) -> User:
         return User.objects.get(username=name)
@@ -140,7 +140,20 @@ def reads(reps: int, only: str = "") -> dict[str, Any]:
     assert street is not None and sample is not None
 
     def triage(name: str) -> Any:
-        return lambda: selectors.triage_page(user=user(name), limit=500)
+        return lambda: selectors.triage_groups(user=user(name))  # as the page: 4 groups, 50 rows + count each
+
+    def triage_view(name: str) -> Any:
+        from django.test import RequestFactory
+
+        from pingan.events import views
+
+        def run() -> None:
+            request = RequestFactory().get("/events/triage/")
+            request.user = user(name)
+            request.session = {}  # type: ignore[assignment]
+            assert views.triage(request).status_code == 200
+
+        return run
 
     def page(name: str, filters: EventFilter) -> Any:
         def run() -> None:
@@ -157,10 +170,15 @@ def reads(reps: int, only: str = "") -> dict[str, Any]:
         return lambda: selectors.event_kpis(user=user("commander"), group_by=group_by)
 
     cases: dict[str, Any] = {
-        "triage queue, street centre (street1), up to 500 rows": triage("street1"),
-        "triage queue, district centre (commander), up to 500 rows": triage("commander"),
-        "department queue (handler1), up to 300 rows": lambda: list(
-            selectors.department_queue(user=user("handler1"))[:300]
+        "triage queue, street centre (street1): 4 groups, up to 50 rows + count each": triage("street1"),
+        "triage queue, district centre (commander): 4 groups, up to 50 rows + count each": triage(
+            "commander"
+        ),
+        "triage page, street centre (street1): the view, duplicates marked, HTML rendered": triage_view(
+            "street1"
+        ),
+        "department queue (handler1), up to 300 rows": lambda: selectors.department_page(
+            user=user("handler1")
         ),
         "list, district, no filter: first page of 30": first_page("commander", EventFilter()),
         "list, district, no filter: page + count": page("commander", EventFilter()),

@@ -123,7 +123,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from pingan.people.views import PersonPaginator as Paginator
+    from pingan.core.pagination import CappedPaginator as Paginator
 
     call_command("migrate", verbosity=0)
     from pingan.accounts.roles import Role

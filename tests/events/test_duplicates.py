@@ -116,3 +116,22 @@ def test_triage_marks_possible_duplicates(tree, grid_a1, street_a):
     report(grid_a1, tree.a1_1, lat=north(5))
     page = api_client_for(street_a).get("/events/triage/").content.decode()
     assert page.count("可能重复 1") == 2
+
+
+def test_duplicate_counts_for_a_queue_match_each_events_own_list(tree, grid_a1, street_a, grid_b1):
+    """The triage page counts every row's duplicates in one query; the counts are those of the event
+    page's list (window around each event, 50 m, same category, merged ones and the event itself left out,
+    only what the user may see)."""
+    events = [
+        report(grid_a1, tree.a1_1, days_ago=9),
+        report(grid_a1, tree.a1_1, days_ago=3),
+        report(grid_a1, tree.a1_1, lat=north(30)),
+        report(grid_a1, tree.a1_1, lat=north(120)),
+        report(grid_a1, tree.a1_1, category="0104", lng=east(10)),
+        report(grid_a1, tree.a1_1, days_ago=16),
+    ]
+    report(grid_b1, tree.b1_1)  # same place, another street: not street A's to see
+    counts = selectors.duplicate_counts(user=street_a, events=events)
+    expected = {e.pk: len(selectors.event_duplicates_of(user=street_a, event=e)) for e in events}
+    assert counts == expected and counts[events[1].pk] == 2 and counts[events[3].pk] == 0
+    assert selectors.duplicate_counts(user=street_a, events=[]) == {}

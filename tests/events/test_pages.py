@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client
 
@@ -70,10 +72,44 @@ def test_triage_queue(tree, street_a, make_event, grid_a1):
     page = api_client_for(street_a).get("/events/triage/")
     assert page.status_code == 200
     groups = page.context["groups"]
-    assert [e.pk for e in groups["reported"]] == [reported.pk] and [e.pk for e in groups["accepted"]] == [
-        accepted.pk
-    ]
+    assert [e.pk for e in groups["reported"].events] == [reported.pk]
+    assert [e.pk for e in groups["accepted"].events] == [accepted.pk]
     assert api_client_for(grid_a1).get("/events/triage/").status_code == 403
+
+
+def test_triage_groups_are_read_separately_with_capped_counts(street_a, make_event, monkeypatch):
+    """A backlog of late events must not push new reports off the page: every group has its own first
+    rows (oldest first; most overdue first for the late ones) and its own count, capped."""
+    from django.utils import timezone
+
+    from pingan.events.selectors import triage_groups
+
+    late = [make_event("dispatched") for _ in range(3)]
+    for n, event in enumerate(late):  # deadlines 3, 2, 1 days ago
+        Event.objects.filter(pk=event.pk).update(deadline=timezone.now() - dt.timedelta(days=3 - n))
+    in_time = make_event("handling")
+    extension = make_event("handling")
+    Event.objects.filter(pk=extension.pk).update(extension_requested_days=3, extension_reason="材料未齐")
+    reported = [make_event("reported") for _ in range(3)]
+
+    groups = triage_groups(user=street_a, limit=2, cap=2)
+    assert [e.pk for e in groups["reported"].events] == [reported[0].pk, reported[1].pk]
+    assert (groups["reported"].count, groups["reported"].capped) == (2, True)  # 3 wait: "2+"
+    assert [e.pk for e in groups["late"].events] == [late[0].pk, late[1].pk]  # most overdue first
+    assert groups["late"].capped and in_time.pk not in [e.pk for e in groups["late"].events]
+    assert [e.pk for e in groups["extension"].events] == [extension.pk]
+    assert (groups["extension"].count, groups["extension"].capped) == (1, False)
+    assert (groups["accepted"].events, groups["accepted"].count) == ([], 0)
+
+    body = api_client_for(street_a).get("/events/triage/").content.decode()
+    assert "没有待派遣的事件" in body and "?late=1" not in body  # everything shown: no "see all" link
+    monkeypatch.setattr("pingan.events.views.TRIAGE_ROWS", 2)
+    body = api_client_for(street_a).get("/events/triage/").content.decode()
+    assert (
+        "显示最早的 2 条，共 3 条" in body
+        and "/events/list/?late=1" in body
+        and "/events/list/?status=reported" in body
+    )
 
 
 def test_the_event_page_and_an_htmx_action(tree, street_a, make_event):

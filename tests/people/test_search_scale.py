@@ -7,7 +7,7 @@ import pytest
 
 from pingan.people.selectors import PersonFilter, person_list
 from pingan.people.services import house_create, person_register
-from pingan.people.views import PersonPaginator
+from pingan.core.pagination import CappedPaginator
 from tests.factories import api_client_for
 
 
@@ -43,11 +43,11 @@ def test_short_infix_search(residents, community_a1, q, names):
 
 
 def test_list_count_is_capped(residents, community_a1, monkeypatch):
-    monkeypatch.setattr(PersonPaginator, "CAP", 2)
-    page = PersonPaginator(person_list(user=community_a1), 50).get_page(1)
+    monkeypatch.setattr(CappedPaginator, "CAP", 2)
+    page = CappedPaginator(person_list(user=community_a1), 50).get_page(1)
     assert page.paginator.count == 2 and page.paginator.capped
     assert len(page.object_list) == 2  # pages reach the first CAP rows: narrow the search for the rest
     response = api_client_for(community_a1).get("/people/")
     assert "超过 2 人" in response.content.decode()
-    monkeypatch.setattr(PersonPaginator, "CAP", 10)
+    monkeypatch.setattr(CappedPaginator, "CAP", 10)
     assert "共 3 人" in api_client_for(community_a1).get("/people/").content.decode()

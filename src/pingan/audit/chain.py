@@ -250,7 +250,9 @@ def chain_head(using: str = "default") -> tuple[int, str]:
 def append(event: Any, using: str = "default") -> Any:
     """Chain and insert one unsaved AuditEvent in the current transaction (services.audit_record)."""
     connection = connections[using]
-    with transaction.atomic(using=using):
+    # no savepoint of its own (two round trips on every audited write): if the insert fails, the whole
+    # transaction must roll back anyway, since a write must not commit without its audit row
+    with transaction.atomic(using=using, savepoint=False):
         lock_chain(connection)
         seq, prev = chain_head(using)
         event.seq = seq + 1

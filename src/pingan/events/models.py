@@ -315,8 +315,11 @@ class Event(ConcurrentTransitionMixin, TimeStamped):
             models.Index(fields=["status", "deadline"], name="event_status_deadline"),
             models.Index(fields=["-reported_at", "-id"], name="event_recent"),
             models.Index(fields=["reporter", "-reported_at"], name="event_reporter"),
-            # duplicate suggestion: same category, recent, then a bounding box on the coordinates
-            models.Index(fields=["category", "reported_at"], name="event_category_recent"),
+            # duplicate suggestion: same category, the bounding box's latitude band (±50 m: a few rows), then
+            # longitude and the date window checked inside the index; also the category filter of the lists
+            models.Index(
+                fields=["category", "latitude", "longitude", "reported_at"], name="event_category_place"
+            ),
             models.Index(fields=["updated_at"], name="event_updated"),  # day statistics: what changed
             # the live part of the figures (open, late) by any grouping: answered from the index alone
             models.Index(
@@ -324,6 +327,33 @@ class Event(ConcurrentTransitionMixin, TimeStamped):
                 include=["area", "assignee_department", "category", "reported_at"],
                 condition=Q(status__in=["reported", "accepted", "dispatched", "handling", "handled"]),
                 name="event_open_figures",
+            ),
+            # the queues (events/selectors.py triage_groups, department_queue) read open events only, a few
+            # percent of all: partial indexes in each queue's order, holding the columns of the scope filters
+            # so that the capped counts are index-only scans
+            models.Index(
+                fields=["status", "reported_at", "id"],
+                include=["owner", "area", "reporter", "assignee_department"],
+                condition=Q(status__in=["reported", "accepted", "dispatched", "handling", "handled"]),
+                name="event_open_queue",
+            ),
+            models.Index(
+                fields=["deadline", "id"],
+                include=["status", "owner", "area", "reporter", "assignee_department"],
+                condition=Q(status__in=["dispatched", "handling"]),
+                name="event_working_deadline",
+            ),
+            models.Index(
+                fields=["reported_at", "id"],
+                include=["status", "owner", "area", "reporter", "assignee_department"],
+                condition=Q(extension_requested_days__isnull=False),
+                name="event_extension_pending",
+            ),
+            models.Index(
+                fields=["assignee_department", "deadline", "id"],
+                include=["status", "reporter"],
+                condition=Q(status__in=["reported", "accepted", "dispatched", "handling", "handled"]),
+                name="event_department_open",
             ),
         ]
         constraints = [

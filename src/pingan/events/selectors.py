@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ from django.utils import timezone
 from pingan.accounts.roles import ADMIN_ROLES, Role
 from pingan.accounts.selectors import user_scope
 from pingan.areas.models import Area, subtree_q
+from pingan.core.pagination import first_rows
 from pingan.events.models import (
     OPEN_STATUSES,
     WORKING_STATUSES,
@@ -95,8 +97,11 @@ class EventFilter:
         if self.tier:
             qs = qs.filter(tier=self.tier)
         if self.area_id:
+            # the subtree's ids first (a few hundred nodes at most): joined by code, PostgreSQL cannot
+            # estimate how many events match and sorts them all instead of walking the date index
             node = Area.objects.filter(pk=self.area_id).values_list("code", flat=True).first()
-            qs = qs.filter(subtree_q(node, "area__code")) if node else qs.none()
+            ids = sorted(Area.objects.filter(subtree_q(node)).values_list("pk", flat=True)) if node else []
+            qs = qs.filter(area_id__in=ids)
         if self.department_id:
             qs = qs.filter(assignee_department_id=self.department_id)
         if self.overdue is not None:
@@ -150,27 +155,89 @@ def event_photo_get(*, user: Any, event_id: int, photo_id: int) -> EventPhoto:
 # --- queues ------------------------------------------------------------------------------------------
 
 
-def triage_queue(*, user: Any) -> QuerySet[Event]:
-    """Centre staff: events their centre is in charge of that wait for them (to accept, to dispatch, an
-    extension to decide), then everything past its deadline in their scope."""
+TRIAGE_GROUPS = ("reported", "accepted", "extension", "late")
+
+
+def _triage_conditions(now: dt.datetime) -> dict[str, tuple[Q, tuple[str, ...]]]:
+    """What waits for a centre, group by group, with each group's order: to accept and to dispatch (oldest
+    first), extensions to decide, then what is past its deadline with the assignee (most overdue first).
+    Each shape has its partial index (events/models.py), so a group's first rows and its capped count
+    are read from a few index pages however many events there are."""
+    return {
+        "reported": (Q(status=Status.REPORTED), ("reported_at", "id")),
+        "accepted": (Q(status=Status.ACCEPTED), ("reported_at", "id")),
+        "extension": (
+            Q(status__in=WORKING_STATUSES, extension_requested_days__isnull=False),
+            ("reported_at", "id"),
+        ),
+        "late": (Q(status__in=WORKING_STATUSES, deadline__lt=now), ("deadline", "id")),
+    }
+
+
+def _triage_base(user: Any) -> QuerySet[Event] | None:
+    """The events a centre is in charge of (its scope's centres; every event for the district), or None
+    for a user who has no triage queue."""
     scope = user_scope(user)
     if scope.is_empty or getattr(user, "role", None) not in (Role.COMMANDER, Role.STREET_STAFF):
+        return None
+    qs = event_list(user=user)
+    return qs if scope.everything else qs.filter(owner_id__in=sorted(scope.area_ids))
+
+
+def triage_queue(*, user: Any) -> QuerySet[Event]:
+    """Centre staff: every event that waits for them (the union of the triage groups)."""
+    base = _triage_base(user)
+    if base is None:
         return Event.objects.none()
-    owned = Q() if scope.everything else Q(owner_id__in=sorted(scope.area_ids))
-    waiting = Q(status__in=[Status.REPORTED, Status.ACCEPTED]) | Q(
-        status__in=WORKING_STATUSES, extension_requested_days__isnull=False
-    )
-    late = Q(status__in=WORKING_STATUSES, deadline__lt=timezone.now())
-    return event_list(user=user).filter(owned & (waiting | late))
+    waiting = NOTHING
+    for condition, _order in _triage_conditions(timezone.now()).values():
+        waiting |= condition
+    return base.filter(waiting)
 
 
-def triage_page(*, user: Any, limit: int = 500) -> list[Event]:
-    """The triage page's rows: oldest first. Ordered by an expression on purpose: the rows waiting are few
-    and recent, and ordering by the indexed column tempts PostgreSQL to walk the whole report-date index from
-    the oldest event (seconds on a million events) instead of reading the few rows by status and sorting."""
-    from django.db.models.functions import Coalesce
+# What a queue's table shows (events/_event_table.html, _status.html) and the duplicate check needs: loading
+# whole rows with their four related objects costs more than the queries on a page of hundreds of events.
+QUEUE_COLUMNS = (
+    "number",
+    "title",
+    "category",
+    "status",
+    "urgency",
+    "overdue",
+    "deadline",
+    "reported_at",
+    "extension_requested_days",
+    "latitude",
+    "longitude",
+    "area__name",
+    "owner__name",
+    "assignee_department__name",
+    "assignee_area__name",
+)
 
-    return list(triage_queue(user=user).order_by(Coalesce("reported_at", "created_at"), "id")[:limit])
+
+@dataclass
+class TriageGroup:
+    key: str
+    events: list[Event]
+    count: int  # at most ``cap``
+    capped: bool  # more than ``cap`` wait
+
+
+def triage_groups(*, user: Any, limit: int = 50, cap: int = 1000) -> dict[str, TriageGroup]:
+    """The triage page: for each group its first ``limit`` events and how many wait (counted up to ``cap``).
+    Each group is read on its own, so a backlog of late events never pushes new reports off the page."""
+    base = _triage_base(user)
+    groups: dict[str, TriageGroup] = {}
+    for key, (condition, order) in _triage_conditions(timezone.now()).items():
+        if base is None:
+            groups[key] = TriageGroup(key, [], 0, False)
+            continue
+        qs = base.filter(condition)
+        events = first_rows(qs.only(*QUEUE_COLUMNS), order, limit)
+        count = len(events) if len(events) < limit else qs.order_by()[: cap + 1].count()
+        groups[key] = TriageGroup(key, events, min(count, cap), count > cap)
+    return groups
 
 
 def department_queue(*, user: Any) -> QuerySet[Event]:
@@ -183,6 +250,11 @@ def department_queue(*, user: Any) -> QuerySet[Event]:
         .filter(assignee_department_id__in=sorted(scope.department_ids), status__in=OPEN_STATUSES)
         .order_by("deadline", "id")
     )
+
+
+def department_page(*, user: Any, limit: int = 300) -> list[Event]:
+    """The department queue page's rows (ids first from the partial index ``event_department_open``)."""
+    return first_rows(department_queue(user=user).only(*QUEUE_COLUMNS), ("deadline", "id"), limit)
 
 
 def my_tasks(*, user: Any) -> QuerySet[Event]:
@@ -678,6 +750,26 @@ def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     return 2 * _EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
+def _near_q(
+    category: str, lat: float, lng: float, start: dt.datetime, end: dt.datetime, radius_m: float
+) -> Q:
+    """The SQL prefilter of possible duplicates: same category, reported in [start, end], inside the
+    bounding box of the circle (indexed columns; the exact distance is decided in Python)."""
+    import math
+
+    dlat = radius_m / _M_PER_DEGREE * 1.01
+    dlng = dlat / max(math.cos(math.radians(lat)), 0.01)
+    return Q(
+        category=category,
+        reported_at__gte=start,
+        reported_at__lte=end,
+        latitude__gte=lat - dlat,
+        latitude__lte=lat + dlat,
+        longitude__gte=lng - dlng,
+        longitude__lte=lng + dlng,
+    )
+
+
 @dataclass
 class Duplicate:
     event: Event
@@ -700,7 +792,6 @@ def event_duplicates(
     the last ``days`` days, within ``radius_m`` metres, nearest first (merged ones excluded). A bounding
     box on the indexed columns prefilters in SQL (works the same on SQLite and PostgreSQL), then the exact
     haversine distance decides."""
-    import math
 
     try:
         lat, lng = float(latitude), float(longitude)
@@ -709,19 +800,9 @@ def event_duplicates(
     if not category or not (-90 <= lat <= 90 and -180 <= lng <= 180):
         return []
     now = now or timezone.now()
-    dlat = radius_m / _M_PER_DEGREE * 1.01
-    dlng = dlat / max(math.cos(math.radians(lat)), 0.01)
     qs = (
         event_list(user=user)
-        .filter(
-            category=category,
-            reported_at__gte=now - dt.timedelta(days=days),
-            reported_at__lte=now,
-            latitude__gte=lat - dlat,
-            latitude__lte=lat + dlat,
-            longitude__gte=lng - dlng,
-            longitude__lte=lng + dlng,
-        )
+        .filter(_near_q(category, lat, lng, now - dt.timedelta(days=days), now, radius_m))
         .exclude(status=Status.MERGED)
     )
     if exclude_id is not None:
@@ -748,6 +829,45 @@ def event_duplicates_of(*, user: Any, event: Event) -> list[Duplicate]:
         now=event.reported_at + dt.timedelta(days=DUPLICATE_DAYS),
         days=DUPLICATE_DAYS * 2,
     )
+
+
+def duplicate_counts(*, user: Any, events: Sequence[Event], limit: int = 10) -> dict[int, int]:
+    """How many possible duplicates each of ``events`` has (as ``event_duplicates_of`` finds them, counted up
+    to ``limit``), for a queue page: one query for all of them instead of one each."""
+    window = dt.timedelta(days=DUPLICATE_DAYS)
+    wanted = [
+        (e, float(e.latitude), float(e.longitude))
+        for e in events
+        if e.latitude is not None and e.longitude is not None and e.status != Status.MERGED
+    ]
+    if not wanted:
+        return {}
+    near = NOTHING
+    for e, lat, lng in wanted:
+        near |= _near_q(
+            e.category, lat, lng, e.reported_at - window, e.reported_at + window, DUPLICATE_RADIUS_M
+        )
+    candidates = list(
+        event_list(user=user)
+        .filter(near)
+        .exclude(status=Status.MERGED)
+        .order_by()
+        .values_list("pk", "category", "reported_at", "latitude", "longitude")
+    )
+    counts = {}
+    for e, lat, lng in wanted:
+        counts[e.pk] = min(
+            limit,
+            sum(
+                1
+                for pk, category, at, c_lat, c_lng in candidates
+                if pk != e.pk
+                and category == e.category
+                and abs(at - e.reported_at) <= window
+                and distance_m(lat, lng, float(c_lat), float(c_lng)) <= DUPLICATE_RADIUS_M
+            ),
+        )
+    return counts
 
 
 # --- persons and houses ------------------------------------------------------------------------------

@@ -9,12 +9,10 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -22,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from pingan.accounts.rules import may_write_business
 from pingan.core.codes import code_label, code_table
 from pingan.core.forms import apply_errors
+from pingan.core.pagination import CappedPaginator
 from pingan.core.ratelimit import rate_limit
 from pingan.events import selectors, services
 from pingan.events.forms import ActionForm, CategoryRuleForm, PolicyForm, ReportForm
@@ -29,23 +28,7 @@ from pingan.events.models import Event, EventCategoryRule, EventPolicy, Source, 
 from pingan.events.rules import CENTRE_ROLES
 
 PAGE_SIZE = 30
-TRIAGE_DUPLICATE_CHECKS = 50  # reported events checked for duplicates on the triage page (one query each)
-
-
-class CappedPaginator(Paginator):
-    """Counts at most ``CAP`` rows (``SELECT count(*) FROM (… LIMIT CAP+1)``): an exact count of a broad
-    filter over a million events costs hundreds of milliseconds; past the cap the page says “10000+”
-    and the user narrows the filters."""
-
-    CAP = 10_000
-    capped = False
-
-    @cached_property
-    def count(self) -> int:
-        objects: Any = self.object_list
-        n = objects[: self.CAP + 1].count()
-        self.capped = n > self.CAP
-        return min(n, self.CAP)
+TRIAGE_ROWS = 50  # per group on the triage page (oldest first; the list page has the rest)
 
 
 def _require(request: HttpRequest, perm: str, obj: Any = None) -> None:
@@ -147,26 +130,19 @@ def triage(request: HttpRequest) -> HttpResponse:
     _require(request, "events.view_events")
     if getattr(request.user, "role", None) not in CENTRE_ROLES:
         raise PermissionDenied
-    now = timezone.now()
-    items = _decorate(selectors.triage_page(user=request.user, limit=500))
-    groups = {
-        "reported": [e for e in items if e.status == Status.REPORTED],
-        "accepted": [e for e in items if e.status == Status.ACCEPTED],
-        "extension": [e for e in items if e.extension_requested_days is not None],
-        "late": [
-            e
-            for e in items
-            if e.deadline and e.deadline < now and e.status in (Status.DISPATCHED, Status.HANDLING)
-        ],
-    }
-    for e in groups["reported"][:TRIAGE_DUPLICATE_CHECKS]:  # duplicates to merge before accepting
-        e.duplicate_count = len(selectors.event_duplicates_of(user=request.user, event=e))  # type: ignore[attr-defined]
-    return render(request, "events/triage.html", {"groups": groups, "total": len(items)})
+    groups = selectors.triage_groups(user=request.user, limit=TRIAGE_ROWS)
+    for group in groups.values():
+        _decorate(group.events)
+    reported = groups["reported"].events  # duplicates to merge before accepting
+    counts = selectors.duplicate_counts(user=request.user, events=reported)
+    for e in reported:
+        e.duplicate_count = counts.get(e.pk, 0)  # type: ignore[attr-defined]
+    return render(request, "events/triage.html", {"groups": groups, "rows": TRIAGE_ROWS})
 
 
 def department_queue(request: HttpRequest) -> HttpResponse:
     _require(request, "events.view_events")
-    events = _decorate(selectors.department_queue(user=request.user)[:300])
+    events = _decorate(selectors.department_page(user=request.user))
     return render(request, "events/department_queue.html", {"events": events, "now": timezone.now()})
 
 

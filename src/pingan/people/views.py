@@ -12,13 +12,13 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from pingan.areas.models import Area
 from pingan.core.codes import code_label
 from pingan.core.excel import TableError, read_table
 from pingan.core.forms import apply_errors
+from pingan.core.pagination import CappedPaginator
 from pingan.core.ratelimit import rate_limit
 from pingan.people import importers, selectors, services
 from pingan.people.exports import EXPORTER_NAME, export_params
@@ -58,24 +58,6 @@ def _xlsx(data: bytes, filename: str) -> HttpResponse:
     return response
 
 
-class PersonPaginator(Paginator):
-    """Counts at most ``CAP`` + 1 rows (``SELECT COUNT(*) FROM (… LIMIT 10001)``): a surname typed at district
-    scope matches tens of thousands of people, and counting them all on every page view costs more than
-    the page. The list then says "more than 10,000" (``capped``)."""
-
-    CAP = 10_000
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.capped = False
-
-    @cached_property
-    def count(self) -> int:
-        found = self.object_list[: self.CAP + 1].count()  # type: ignore[attr-defined]
-        self.capped = found > self.CAP
-        return min(found, self.CAP)
-
-
 def _searching(request: HttpRequest) -> bool:
     return bool(request.GET.get("q", "").strip())
 
@@ -84,7 +66,7 @@ def _searching(request: HttpRequest) -> bool:
 def person_list(request: HttpRequest) -> HttpResponse:
     _require(request, "people.view_people")
     filters = selectors.PersonFilter.from_params(request.GET)
-    page = PersonPaginator(selectors.person_list(user=request.user, filters=filters), 50).get_page(
+    page = CappedPaginator(selectors.person_list(user=request.user, filters=filters), 50).get_page(
         request.GET.get("page")
     )
     return render(
