@@ -847,26 +847,25 @@ def duplicate_counts(*, user: Any, events: Sequence[Event], limit: int = 10) -> 
         near |= _near_q(
             e.category, lat, lng, e.reported_at - window, e.reported_at + window, DUPLICATE_RADIUS_M
         )
-    candidates = list(
-        event_list(user=user)
+    candidates = [
+        (pk, category, at, float(c_lat), float(c_lng))
+        for pk, category, at, c_lat, c_lng in event_list(user=user)
         .filter(near)
         .exclude(status=Status.MERGED)
         .order_by()
         .values_list("pk", "category", "reported_at", "latitude", "longitude")
-    )
-    counts = {}
+    ]
+    counts: dict[int, int] = {}
     for e, lat, lng in wanted:
-        counts[e.pk] = min(
-            limit,
-            sum(
-                1
-                for pk, category, at, c_lat, c_lng in candidates
-                if pk != e.pk
-                and category == e.category
-                and abs(at - e.reported_at) <= window
-                and distance_m(lat, lng, float(c_lat), float(c_lng)) <= DUPLICATE_RADIUS_M
-            ),
-        )
+        found = [
+            pk
+            for pk, category, at, c_lat, c_lng in candidates
+            if pk != e.pk
+            and category == e.category
+            and abs(at - e.reported_at) <= window
+            and distance_m(lat, lng, c_lat, c_lng) <= DUPLICATE_RADIUS_M
+        ]
+        counts[e.pk] = min(limit, len(found))
     return counts
 
 
