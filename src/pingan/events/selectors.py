@@ -854,6 +854,7 @@ def duplicate_counts(*, user: Any, events: Sequence[Event], limit: int = 10) -> 
         .exclude(status=Status.MERGED)
         .order_by()
         .values_list("pk", "category", "reported_at", "latitude", "longitude")
+        if c_lat is not None and c_lng is not None  # always, inside a bounding box
     ]
     counts: dict[int, int] = {}
     for e, lat, lng in wanted:
