@@ -61,6 +61,20 @@ def test_idle_timeout(street_a, clock):
     assert not signed_in(client)
 
 
+def test_the_session_row_is_written_at_most_once_a_minute(street_a, clock):
+    client = web_login("street_a")
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    saved = Session.objects.get(session_key=key).expire_date
+    clock.advance(seconds=30)
+    for _ in range(3):
+        assert signed_in(client)
+    assert Session.objects.get(session_key=key).expire_date == saved  # nothing changed: not written
+    clock.advance(seconds=40)  # 70 s after the last write
+    assert signed_in(client)
+    moved = Session.objects.get(session_key=key).expire_date - saved  # the clock fixture still ticks
+    assert dt.timedelta(seconds=70) <= moved < dt.timedelta(seconds=75)
+
+
 def test_idle_timeout_detected_by_the_middleware_is_audited(street_a, clock, security_admin):
     client = web_login("street_a")
     # the session row still lives (e.g. the policy was shortened since): the middleware catches it

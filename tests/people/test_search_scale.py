@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from pingan.core.pagination import CappedPaginator
 from pingan.people.selectors import PersonFilter, person_list
 from pingan.people.services import house_create, person_register
-from pingan.core.pagination import CappedPaginator
 from tests.factories import api_client_for
 
 

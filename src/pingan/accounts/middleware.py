@@ -61,8 +61,11 @@ class LoginSecurityMiddleware:
             logout(request)
             request.session[security.LOGOUT_REASON_KEY] = reason
             return
-        session[security.LAST_ACTIVITY_KEY] = now
-        security.session_seen(request, now)
+        if last is None or now - float(last) >= security.ACTIVITY_STEP_SECONDS:
+            # at most once a minute: each write saves the session row (moving its expiry); a session is
+            # saved when it changed, not on every request (SESSION_SAVE_EVERY_REQUEST is off)
+            session[security.LAST_ACTIVITY_KEY] = now
+            security.session_seen(request, now)
 
     def _expired_password(self, request: HttpRequest) -> HttpResponse | None:
         path = request.path

@@ -66,6 +66,9 @@ PRUNE_ONE_IN = 500  # record_attempt prunes old attempts once in this many calls
 # Session keys.
 LOGIN_AT_KEY = "pingan_login_at"
 LAST_ACTIVITY_KEY = "pingan_last_activity"
+# The idle clock moves in steps: the last activity (and the session row's expiry with it) is written at most
+# this often, so an idle session ends up to this much before its full idle timeout, never after.
+ACTIVITY_STEP_SECONDS = 60
 SEEN_SAVED_KEY = "pingan_seen_saved"
 PENDING_KEY = "pingan_pending_login"
 LOGOUT_REASON_KEY = "pingan_logout_reason"

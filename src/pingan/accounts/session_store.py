@@ -1,7 +1,8 @@
 """The session engine (SESSION_ENGINE): Django's database sessions whose idle expiry follows the
-security policy instead of the fixed SESSION_COOKIE_AGE. Every request saves the session
-(SESSION_SAVE_EVERY_REQUEST), moving its expiry ``idle_timeout_minutes`` ahead; a session left idle
-longer is not loaded any more. The cookie itself ends with the browser (SESSION_EXPIRE_AT_BROWSER_CLOSE)."""
+security policy instead of the fixed SESSION_COOKIE_AGE. The session is saved when it changes, and
+LoginSecurityMiddleware changes it (the last activity) at most once a minute, moving its expiry
+``idle_timeout_minutes`` ahead; a session left idle longer is not loaded any more. The cookie itself ends
+with the browser (SESSION_EXPIRE_AT_BROWSER_CLOSE)."""
 
 from __future__ import annotations
 

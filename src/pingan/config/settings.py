@@ -170,7 +170,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # The idle timeout follows the security policy (this value only before the policy table exists).
 SESSION_ENGINE = "pingan.accounts.session_store"
 SESSION_COOKIE_AGE = env_int("PINGAN_SESSION_IDLE_SECONDS", 30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False  # saved when changed: the idle clock moves once a minute (middleware)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

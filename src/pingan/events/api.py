@@ -72,9 +72,10 @@ def _detail(request: HttpRequest, event: Event) -> Any:
 class _Detail:
     """The event with its timeline, photos and the caller's actions, shaped for EventOut. ``new``: an event
     the caller has just reported (theirs to see; nothing merged into it or it into anything), answered from
-    the instance the service returned instead of reading it again (a third of a report's cost)."""
+    the instance the service returned instead of reading it again (a third of a report's cost); ``linked``:
+    whether persons or houses were linked (their query is skipped otherwise)."""
 
-    def __init__(self, event: Event, user: Any, *, new: bool = False) -> None:
+    def __init__(self, event: Event, user: Any, *, new: bool = False, linked: bool = True) -> None:
         self._event = event
         steps = list(selectors.event_steps(event=event))
         self.steps = [
@@ -92,9 +93,14 @@ class _Detail:
             }
             for s in steps
         ]
-        self.photos = [_photo(event.pk, p) for p in event.photos.all()]
+        if new:  # every photo of a new event came with its report step
+            self.photos = [photo for step in self.steps for photo in step["photos"]]
+        else:
+            self.photos = [_photo(event.pk, p) for p in event.photos.all()]
         self.actions = selectors.available_actions(user=user, event=event) if user is not None else []
-        self.subjects = selectors.event_subjects(user=user, event=event) if user is not None else []
+        self.subjects = (
+            selectors.event_subjects(user=user, event=event) if user is not None and linked else []
+        )
         self.merged_into = (
             {"id": event.merged_into_id, "number": event.merged_into.number}  # type: ignore[union-attr]
             if event.merged_into_id
@@ -234,7 +240,8 @@ def create_event(
         person_ids=payload.person_ids,
         house_ids=payload.house_ids,
     )
-    return Status(201, _Detail(event, request.user, new=True))
+    linked = bool(payload.person_ids or payload.house_ids)
+    return Status(201, _Detail(event, request.user, new=True, linked=linked))
 
 
 def _action(path: str, summary: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

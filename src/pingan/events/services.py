@@ -357,6 +357,11 @@ def _label(event: Event) -> str:
 def _street_of(area: Area) -> Area:
     """The centre in charge of a new event: the grid's street (the district if there is none)."""
     for code in (area.code[:9], area.code[:6]):
+        node: Area | None = area  # the ancestors read with the area (select_related) first: no query
+        while node is not None:
+            if node.code == code:
+                return node
+            node = node.parent if "parent" in node._state.fields_cache else None
         node = Area.objects.filter(code=code).first()
         if node is not None:
             return node
@@ -435,7 +440,11 @@ def event_report(
 ) -> Event:
     """Report an event in a grid. The grid's street centre is in charge of it. ``person_ids`` and
     ``house_ids``: the persons and houses it concerns, within the reporter's scope."""
-    area = Area.objects.filter(pk=area_id, active=True).first() if str(area_id).isdigit() else None
+    area = (
+        Area.objects.select_related("parent__parent").filter(pk=area_id, active=True).first()
+        if str(area_id).isdigit()
+        else None
+    )
     if area is None:
         raise ValidationError({"area": _("请选择网格")})
     _require(actor, "events.report_event", area)
