@@ -33,6 +33,8 @@ def residents(tree, community_a1, person_data):
         ("水园", {"欧阳明"}),
         ("伟明", set()),
         ("滦水园", {"欧阳明"}),  # three characters: the trigram path
+        ("滦", set()),  # one character: names only (an address is searched from two)
+        ("园", set()),
     ],
 )
 def test_short_infix_search(residents, community_a1, q, names):
@@ -51,3 +53,15 @@ def test_list_count_is_capped(residents, community_a1, monkeypatch):
     assert "超过 2 人" in response.content.decode()
     monkeypatch.setattr(CappedPaginator, "CAP", 10)
     assert "共 3 人" in api_client_for(community_a1).get("/people/").content.decode()
+
+
+def test_pages_are_read_ids_first_in_the_list_order(residents, community_a1, person_data, tree):
+    """The paginator reads a page's ids in the list's order (name, then id), then the rows: every page in
+    order, none lost or repeated."""
+    for seq, name in enumerate(["白一", "白二", "白三", "安四"], start=10):
+        person_register(actor=community_a1, area=tree.a1_1, data=person_data(seq=seq, name=name))
+    paginator = CappedPaginator(person_list(user=community_a1), 2)
+    pages = [[p.name for p in paginator.get_page(n).object_list] for n in range(1, paginator.num_pages + 1)]
+    expected = list(person_list(user=community_a1).values_list("name", flat=True))
+    assert [name for page in pages for name in page] == expected and all(len(p) <= 2 for p in pages)
+    assert paginator.count == 7 and expected == sorted(expected)

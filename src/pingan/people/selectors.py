@@ -7,7 +7,7 @@ Search shapes (``person_search_q``):
   also the end of the phone number;
 - 11 digits starting with 1 → the phone number (exact, blind index);
 - latin letters → full pinyin prefix (``zhangs``) or initials prefix (``zs``);
-- anything else → infix of the name or former name, or of the current house's address.
+- anything else → infix of the name or former name, or (from 2 characters) of the current house's address.
 """
 
 from __future__ import annotations
@@ -81,6 +81,11 @@ def person_search_q(q: str) -> Q:
         return Q(name_pinyin__startswith=lower) | Q(name_initials__startswith=lower)
     term = q.strip()
     grams = len(term) <= 2 and " " not in term and connection.vendor == "postgresql"
+    if len(term) == 1:  # a surname or one character of a name; addresses from 2 characters (a single
+        # character is in thousands of addresses — 陈 in every house of 陈塘庄 — and says nothing of a place)
+        if grams:
+            return _grams_q("people_person", "name || ' ' || former_name", term)
+        return Q(name__contains=term) | Q(former_name__contains=term)
     # the houses whose address matches, as a list of ids: "current_house_id IN (…)" can be OR-ed with the
     # name conditions through indexes (a condition on the joined house table cannot)
     house_match = _grams_q("people_house", "address", term) if grams else Q(address__contains=term)
@@ -95,14 +100,13 @@ def person_search_q(q: str) -> Q:
 
 
 def _grams_q(table: str, column_sql: str, term: str) -> Q:
-    """``people_grams(<column expression>) @> ARRAY[term]``: the same rows as an infix match of a 1–2
-    character ``term``, through the GIN index of migration 0005 (PostgreSQL only). ``table`` and
-    ``column_sql`` are constants of this module, never user input."""
+    """``<stored grams column> @> ARRAY[term]``: the same rows as an infix match of a 1–2 character ``term``
+    (the columns hold ``people_grams(name || ' ' || former_name)`` and ``people_grams(address)``, with GIN
+    indexes: migrations 0005 and 0007, PostgreSQL only). ``table`` and ``column_sql`` are constants of this
+    module, never user input."""
     expression = {
-        ("people_person", "name || ' ' || former_name"): (
-            'people_grams("people_person"."name" || \' \' || "people_person"."former_name")'
-        ),
-        ("people_house", "address"): 'people_grams("people_house"."address")',
+        ("people_person", "name || ' ' || former_name"): '"people_person"."name_grams"',
+        ("people_house", "address"): '"people_house"."address_grams"',
     }[(table, column_sql)]
     return Q(RawSQL(f"{expression} @> %s", ([term],), output_field=BooleanField()))  # noqa: S611 — constants; the term is a parameter
 
