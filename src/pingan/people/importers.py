@@ -214,6 +214,7 @@ class _Codes:
 
 
 _CANONICAL_ID = re.compile(r"^[0-9]{17}[0-9X]$")
+_HEX = re.compile(r"[0-9a-f]*")
 DIGEST_PURPOSE = "person_import"
 
 
@@ -251,14 +252,18 @@ def _known(indexes: list[str]) -> dict[str, tuple[int, int, str]]:
     """index → (pk, area_id, import_digest) of the people already registered with these ID numbers."""
     known: dict[str, tuple[int, int, str]] = {}
     if is_postgresql():
-        # one array parameter per chunk (Django would prepare 10,000 separate parameters)
+        # one array parameter per chunk (Django would prepare 10,000 separate parameters), sent as the
+        # array's text form: the indexes are hex digits, and psycopg's list adaptation of 100,000 strings
+        # took a quarter of a second of an unchanged re-import
         table = connection.ops.quote_name(Person._meta.db_table)
         with connection.cursor() as cursor:
             for chunk in _batched(indexes, 20_000):
+                if not _HEX.fullmatch("".join(chunk)):  # blind indexes: hex digits, nothing to quote
+                    raise ValueError("an ID index is not hexadecimal")
                 cursor.execute(
                     f"SELECT id_number_index, id, area_id, import_digest FROM {table} "  # noqa: S608
                     "WHERE id_number_index = ANY(%s::bpchar[])",
-                    [chunk],
+                    ["{" + ",".join(chunk) + "}"],
                 )
                 for index, pk, area_id, digest in cursor.fetchall():
                     known[index.strip()] = (pk, area_id, digest)
