@@ -125,3 +125,26 @@ def test_parallel_encoding_gives_the_rows_in_order(monkeypatch):
         assert crypto.decrypt(mine["id_number"]) == values["id_number"]
         assert mine["id_number_index"] == expected["id_number_index"]
         assert mine["name_pinyin"] == expected["name_pinyin"]
+
+
+def test_parallel_encoding_sends_only_a_few_chunks_ahead_of_the_consumer(monkeypatch):
+    """Backpressure: the input is read as the encoded rows are taken, so neither the pending input nor the
+    encoded rows of a large roster pile up in the importer's memory."""
+    from pingan.people import bulk
+
+    monkeypatch.setattr(bulk, "PARALLEL_MIN_ROWS", 1)
+    monkeypatch.setattr(bulk, "CHUNK", 3)
+    monkeypatch.setenv("PINGAN_IMPORT_WORKERS", "2")
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    taken = 0
+
+    def items():
+        nonlocal taken
+        for i in range(1, 61):
+            taken += 1
+            yield i, {"name": f"测试{i}", "id_number": make_id(seq=i), "area_id": 1}
+
+    rows = bulk.encode_parallel(items(), now, size=60)
+    first = next(rows)
+    assert taken <= bulk.IN_FLIGHT * 2 * 3  # 4 chunks of 3 sent ahead, not all 20
+    assert len([first, *rows]) == 60 and taken == 60
