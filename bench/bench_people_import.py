@@ -204,9 +204,14 @@ def main() -> None:
             code=code, defaults={"name": f"滦水里第{g}网格", "level": "grid", "parent": community}
         )
         grids.append(code)
-    PersonStatusChange.objects.all().delete()
-    FloatingRecord.objects.all().delete()
-    Person._base_manager.all().delete()
+    # emptied in SQL: the ORM's delete() would load the previous run's 100,000 people into this process,
+    # whose memory Python keeps, and the importer's peak below would include it (578 MB instead of 441)
+    from django.db import connection
+
+    for model in (PersonStatusChange, FloatingRecord, Person):
+        model._base_manager.all()._raw_delete(model._base_manager.db)
+    with connection.cursor() as cursor:  # as a fresh table: no dead rows of the previous run in the way
+        cursor.execute("VACUUM ANALYZE people_person")
 
     results: dict[str, Any] = {
         "load_average": os.getloadavg()[0],
