@@ -155,9 +155,6 @@ def event_photo_get(*, user: Any, event_id: int, photo_id: int) -> EventPhoto:
 # --- queues ------------------------------------------------------------------------------------------
 
 
-TRIAGE_GROUPS = ("reported", "accepted", "extension", "late")
-
-
 def _triage_conditions(now: dt.datetime) -> dict[str, tuple[Q, tuple[str, ...]]]:
     """What waits for a centre, group by group, with each group's order: to accept and to dispatch (oldest
     first), extensions to decide, then what is past its deadline with the assignee (most overdue first).
