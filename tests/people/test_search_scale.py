@@ -65,3 +65,13 @@ def test_pages_are_read_ids_first_in_the_list_order(residents, community_a1, per
     expected = list(person_list(user=community_a1).values_list("name", flat=True))
     assert [name for page in pages for name in page] == expected and all(len(p) <= 2 for p in pages)
     assert paginator.count == 7 and expected == sorted(expected)
+
+
+@pytest.mark.parametrize(("q", "found"), [("园", True), ("水园", True), ("滦水园", True), ("明", False)])
+def test_house_search_by_a_short_infix(residents, community_a1, q, found):
+    """The house list's text search: 1–2 characters through the stored pairs on PostgreSQL, a scan on
+    SQLite, the trigram path from 3 characters: the same houses either way."""
+    from pingan.people.selectors import house_list
+
+    houses = list(house_list(user=community_a1, q=q))
+    assert bool(houses) is found and all(q in h.address for h in houses)

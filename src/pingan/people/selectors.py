@@ -88,8 +88,7 @@ def person_search_q(q: str) -> Q:
         return Q(name__contains=term) | Q(former_name__contains=term)
     # the houses whose address matches, as a list of ids: "current_house_id IN (…)" can be OR-ed with the
     # name conditions through indexes (a condition on the joined house table cannot)
-    house_match = _grams_q("people_house", "address", term) if grams else Q(address__contains=term)
-    houses = list(House.objects.filter(house_match).values_list("pk", flat=True)[: HOUSE_IDS + 1])
+    houses = list(House.objects.filter(address_q(term)).values_list("pk", flat=True)[: HOUSE_IDS + 1])
     if len(houses) > HOUSE_IDS:
         house_q = Q(current_house__address__contains=term)
     else:
@@ -97,6 +96,15 @@ def person_search_q(q: str) -> Q:
     if grams:  # 1–2 characters on PostgreSQL: the characters-and-pairs index (migration 0005)
         return _grams_q("people_person", "name || ' ' || former_name", term) | house_q
     return Q(name__contains=term) | Q(former_name__contains=term) | house_q
+
+
+def address_q(term: str) -> Q:
+    """Houses whose address contains ``term``: 1–2 characters through the stored pairs column on PostgreSQL
+    (no trigram index can serve them: a scan of every house otherwise), longer terms through the trigram
+    index."""
+    if len(term) <= 2 and " " not in term and connection.vendor == "postgresql":
+        return _grams_q("people_house", "address", term)
+    return Q(address__contains=term)
 
 
 def _grams_q(table: str, column_sql: str, term: str) -> Q:
@@ -237,7 +245,7 @@ def house_list(*, user: Any, q: str = "", area_id: int | None = None) -> QuerySe
     qs = _scoped(user, House.objects.select_related("area", "owner"))
     q = clean_text(q)
     if q:
-        qs = qs.filter(Q(address__contains=q) | Q(code__startswith=q))
+        qs = qs.filter(address_q(q) | Q(code__startswith=q))
     if area_id:
         qs = qs.filter(area_id=area_id)
     return qs
