@@ -128,8 +128,7 @@ def encode_parallel(
 
     # At most IN_FLIGHT chunks per worker are sent ahead, and the next one only when the consumer (COPY)
     # takes a chunk's rows: Pool.imap would send every chunk at once and keep every encoded row the
-    # consumer has not taken yet in this process (measured: 441 MB to 580 MB of peak for 100,000 rows,
-    # depending on which side ran faster).
+    # consumer has not taken yet in this process (unbounded when the database is slower than the workers).
     with fork_pool(count) as pool:
         pending: collections.deque[Any] = collections.deque()
         for chunk in chunks():

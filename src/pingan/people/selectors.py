@@ -80,12 +80,13 @@ def person_search_q(q: str) -> Q:
         lower = text.lower()
         return Q(name_pinyin__startswith=lower) | Q(name_initials__startswith=lower)
     term = q.strip()
-    grams = len(term) <= 2 and " " not in term and connection.vendor == "postgresql"
+    if _pairs_apply(term):  # the characters-and-pairs column (migrations 0005, 0007)
+        name_q = _grams_q("people_person", "name || ' ' || former_name", term)
+    else:
+        name_q = Q(name__contains=term) | Q(former_name__contains=term)
     if len(term) == 1:  # a surname or one character of a name; addresses from 2 characters (a single
         # character is in thousands of addresses — 陈 in every house of 陈塘庄 — and says nothing of a place)
-        if grams:
-            return _grams_q("people_person", "name || ' ' || former_name", term)
-        return Q(name__contains=term) | Q(former_name__contains=term)
+        return name_q
     # the houses whose address matches, as a list of ids: "current_house_id IN (…)" can be OR-ed with the
     # name conditions through indexes (a condition on the joined house table cannot)
     houses = list(House.objects.filter(address_q(term)).values_list("pk", flat=True)[: HOUSE_IDS + 1])
@@ -93,16 +94,20 @@ def person_search_q(q: str) -> Q:
         house_q = Q(current_house__address__contains=term)
     else:
         house_q = Q(current_house_id__in=houses) if houses else NOTHING
-    if grams:  # 1–2 characters on PostgreSQL: the characters-and-pairs index (migration 0005)
-        return _grams_q("people_person", "name || ' ' || former_name", term) | house_q
-    return Q(name__contains=term) | Q(former_name__contains=term) | house_q
+    return name_q | house_q
+
+
+def _pairs_apply(term: str) -> bool:
+    """A 1–2 character term without spaces on PostgreSQL: searched through the stored characters-and-pairs
+    columns (no trigram index can serve it; the infix ``LIKE`` elsewhere finds the same rows)."""
+    return len(term) <= 2 and " " not in term and connection.vendor == "postgresql"
 
 
 def address_q(term: str) -> Q:
     """Houses whose address contains ``term``: 1–2 characters through the stored pairs column on PostgreSQL
     (no trigram index can serve them: a scan of every house otherwise), longer terms through the trigram
     index."""
-    if len(term) <= 2 and " " not in term and connection.vendor == "postgresql":
+    if _pairs_apply(term):
         return _grams_q("people_house", "address", term)
     return Q(address__contains=term)
 
