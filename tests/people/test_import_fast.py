@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from pingan.core import crypto
 from pingan.core.fields import BlindIndexField, EncryptedTextField
 from pingan.people.bulk import PersonEncoder
@@ -148,3 +150,17 @@ def test_parallel_encoding_sends_only_a_few_chunks_ahead_of_the_consumer(monkeyp
     first = next(rows)
     assert taken <= bulk.IN_FLIGHT * 2 * 3  # 4 chunks of 3 sent ahead, not all 20
     assert len([first, *rows]) == 60 and taken == 60
+
+
+def _query(items: list[int]) -> list[int]:
+    return [Person.objects.count() for _i in items]
+
+
+def test_worker_processes_may_not_use_the_parent_database_connection(db, monkeypatch):
+    from pingan.people import bulk
+
+    monkeypatch.setattr(bulk, "PARALLEL_MIN_ROWS", 1)
+    monkeypatch.setenv("PINGAN_IMPORT_WORKERS", "2")
+    with pytest.raises(RuntimeError, match="no database connection"):
+        list(bulk.parallel_chunks(_query, [1, 2, 3]))
+    assert Person.objects.count() == 0  # this process's connection still works

@@ -8,26 +8,29 @@ sequence first, so the history and permit rows can refer to them without reading
 elsewhere with ``bulk_create``.
 
 Encoding is the expensive part (two to four encryptions, five HMACs and the pinyin per row): for large
-batches it runs in worker processes (``encode_parallel``), while this process streams the encoded rows
-into COPY as they arrive.
+batches it runs in worker processes (``encode_parallel`` through ``parallel_chunks``), while this process
+streams the encoded rows into COPY as they arrive. (Validating in the workers too was tried on 2026-12-06:
+sending the rows there and the cleaned values back cost more CPU than it moved off this process, and on two
+cores the import got no faster.)
 """
 
 from __future__ import annotations
 
 import collections
 import datetime as dt
+import functools
 import itertools
 import os
-from collections.abc import Iterable, Iterator, Sequence, Sized
-from typing import Any
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence, Sized
+from typing import Any, TypeVar
 
-from django.db import connection
+from django.db import connection, connections
 
 from pingan.core import crypto
 from pingan.core.fields import BlindIndexField, EncryptedTextField
 from pingan.core.processes import can_fork, fork_pool
 from pingan.people.models import Person
-from pingan.people.pinyin import name_pinyin
+from pingan.people.pinyin import name_pinyin, phrase_dependent
 
 PARALLEL_MIN_ROWS = 5000  # below this, worker processes cost more than they save
 CHUNK = 2000
@@ -85,12 +88,14 @@ class PersonEncoder:
 
 # --- worker processes --------------------------------------------------------------------------------
 
+T = TypeVar("T")
+R = TypeVar("R")
+
 _worker_encoder: PersonEncoder | None = None
 
 
-def _encode_chunk(args: tuple[dt.datetime, list[tuple[int | None, dict[str, Any]]]]) -> list[tuple[Any, ...]]:
+def _encode_chunk(now: dt.datetime, items: list[tuple[int | None, dict[str, Any]]]) -> list[tuple[Any, ...]]:
     global _worker_encoder
-    now, items = args
     if _worker_encoder is None or _worker_encoder.defaults.get("created_at") != now:
         _worker_encoder = PersonEncoder(now)
     encode = _worker_encoder.encode
@@ -106,37 +111,52 @@ def workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def encode_parallel(
-    items: Iterable[tuple[int | None, dict[str, Any]]], now: dt.datetime, *, size: int | None = None
-) -> Iterator[tuple[Any, ...]]:
-    """Encoded rows in the order given; in forked worker processes when there are many (``size``, when the
-    items are a generator; the workers inherit the keys and touch no database connection). The items are
-    consumed lazily, chunk by chunk."""
+def _refuse_database(*args: Any) -> Any:
+    raise RuntimeError("worker processes of an import have no database connection of their own")
+
+
+def _worker_without_database() -> None:
+    """A forked worker shares the parent's database socket: a query from it would corrupt the parent's
+    session, so every query is refused (what the workers need is loaded before the fork)."""
+    for conn in connections.all(initialized_only=True):
+        conn.execute_wrappers.append(_refuse_database)
+
+
+def parallel_chunks(
+    func: Callable[[list[T]], list[R]], items: Iterable[T], *, size: int | None = None
+) -> Generator[R, None, None]:
+    """``func`` applied to the items chunk by chunk (``CHUNK``), results in the order given; in forked
+    worker processes when there are many (``size``, when the items are a generator). ``func`` is a
+    module-level function (or a partial of one) that touches no database; the workers inherit what the
+    parent loaded before the call. The items are consumed lazily: at most ``IN_FLIGHT`` chunks per worker
+    are sent ahead, and the next one only when the consumer takes a chunk's results (``Pool.imap`` would
+    send every chunk at once and keep every result the consumer has not taken yet in this process —
+    unbounded when the consumer, e.g. COPY, is slower than the workers)."""
     count = workers()
     if size is None and isinstance(items, Sized):
         size = len(items)
-    if (size or 0) < PARALLEL_MIN_ROWS or count < 2 or not can_fork():
-        encoder = PersonEncoder(now)
-        for pk, values in items:
-            yield encoder.encode(pk, values)
-        return
     iterator = iter(items)
-
-    def chunks() -> Iterator[tuple[dt.datetime, list[tuple[int | None, dict[str, Any]]]]]:
-        while chunk := list(itertools.islice(iterator, CHUNK)):
-            yield now, chunk
-
-    # At most IN_FLIGHT chunks per worker are sent ahead, and the next one only when the consumer (COPY)
-    # takes a chunk's rows: Pool.imap would send every chunk at once and keep every encoded row the
-    # consumer has not taken yet in this process (unbounded when the database is slower than the workers).
-    with fork_pool(count) as pool:
+    chunks = iter(lambda: list(itertools.islice(iterator, CHUNK)), [])
+    if (size or 0) < PARALLEL_MIN_ROWS or count < 2 or not can_fork():
+        for chunk in chunks:
+            yield from func(chunk)
+        return
+    with fork_pool(count, initializer=_worker_without_database) as pool:
         pending: collections.deque[Any] = collections.deque()
-        for chunk in chunks():
-            pending.append(pool.apply_async(_encode_chunk, (chunk,)))
+        for chunk in chunks:
+            pending.append(pool.apply_async(func, (chunk,)))
             if len(pending) >= IN_FLIGHT * count:
                 yield from pending.popleft().get()
         while pending:
             yield from pending.popleft().get()
+
+
+def encode_parallel(
+    items: Iterable[tuple[int | None, dict[str, Any]]], now: dt.datetime, *, size: int | None = None
+) -> Iterator[tuple[Any, ...]]:
+    """Encoded rows in the order given (``parallel_chunks``: in worker processes when there are many)."""
+    phrase_dependent()  # pinyin's table, built once here rather than in every worker
+    return parallel_chunks(functools.partial(_encode_chunk, now), items, size=size)
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------------------
