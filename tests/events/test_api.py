@@ -45,6 +45,10 @@ def test_report_through_the_api_with_photos(tree, grid_a1):
     assert image.status_code == 200 and image["Content-Type"] == "image/png"
     assert b"".join(image.streaming_content) == PNG
     assert "no-store" in image["Cache-Control"]
+    # the answer is built from what the report wrote, without reading it back: the same as reading it
+    again = client.get(f"/api/v1/events/{body['id']}").json()
+    assert body["steps"] == again["steps"] and body["photos"] == again["photos"]
+    assert [p["id"] for p in body["steps"][0]["photos"]] == [p["id"] for p in body["photos"]]
 
 
 def test_report_validation_answers_422(tree, grid_a1):

@@ -71,19 +71,26 @@ def _compute_scope(user: User) -> Scope:
     if user.role in ADMIN_ROLES or not user.is_active:
         return NO_SCOPE
     memberships = list(Membership.objects.filter(user=user).select_related("area"))
-    codes = {m.area.code for m in memberships if m.area is not None and m.area.active}
+    areas = {(m.area.code, m.area.parent_id) for m in memberships if m.area is not None and m.area.active}
     department_ids = frozenset(m.department_id for m in memberships if m.department_id is not None)
     if department_ids:
-        codes |= set(
-            Area.objects.filter(served_by__in=department_ids, active=True).values_list("code", flat=True)
+        areas |= set(
+            Area.objects.filter(served_by__in=department_ids, active=True).values_list("code", "parent_id")
         )
+    codes = {code for code, _parent in areas}
+    top = {code for code, parent in areas if parent is None}  # top-level areas among them
     roots = _minimal_roots(codes)
     focus_code: str | None = getattr(user, "focus_area_code", None)
     if focus_code and any(focus_code.startswith(root) for root in roots):
         roots = (focus_code,)
     if not roots:
         return Scope(department_ids=department_ids)
-    all_roots = set(Area.objects.filter(parent__isnull=True).values_list("code", flat=True))
+    # everything: the roots cover every top-level area (only possible when one of them is top-level)
+    all_roots = (
+        set(Area.objects.filter(parent__isnull=True).values_list("code", flat=True))
+        if top & set(roots)
+        else set()
+    )
     if all_roots and all_roots.issubset(roots):
         return Scope(everything=True, root_codes=roots, department_ids=department_ids)
     ids = frozenset(

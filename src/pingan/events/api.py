@@ -72,12 +72,16 @@ def _detail(request: HttpRequest, event: Event) -> Any:
 class _Detail:
     """The event with its timeline, photos and the caller's actions, shaped for EventOut. ``new``: an event
     the caller has just reported (theirs to see; nothing merged into it or it into anything), answered from
-    the instance the service returned instead of reading it again (a third of a report's cost); ``linked``:
+    the instance the service returned, with the steps it wrote, instead of reading them again (a third of a
+    report's cost); ``linked``:
     whether persons or houses were linked (their query is skipped otherwise)."""
 
     def __init__(self, event: Event, user: Any, *, new: bool = False, linked: bool = True) -> None:
         self._event = event
-        steps = list(selectors.event_steps(event=event))
+        if new and event.new_steps is not None:  # the steps the report wrote, with their photos
+            timeline = event.new_steps
+        else:
+            timeline = [(s, list(s.photos.all())) for s in selectors.event_steps(event=event)]
         self.steps = [
             {
                 "id": s.pk,
@@ -89,9 +93,9 @@ class _Detail:
                 "to_status": s.to_status,
                 "note": s.note,
                 "data": s.data,
-                "photos": [_photo(event.pk, p) for p in s.photos.all()],
+                "photos": [_photo(event.pk, p) for p in photos],
             }
-            for s in steps
+            for s, photos in timeline
         ]
         if new:  # every photo of a new event came with its report step
             self.photos = [photo for step in self.steps for photo in step["photos"]]

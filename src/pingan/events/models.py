@@ -224,6 +224,9 @@ class Event(ConcurrentTransitionMixin, TimeStamped):
         _("状态"), max_length=20, choices=Status.choices, default=Status.REPORTED, protected=True
     )
     version = models.PositiveIntegerField(_("版本"), default=1)
+    # not a column: the steps written while this instance was reported (services.event_report), each with
+    # its photos, so that the answer to the report needs no query
+    new_steps: list[tuple[EventStep, list[EventPhoto]]] | None = None
     public_note = models.CharField(_("办理说明"), max_length=300, blank=True)
 
     reported_at = models.DateTimeField(_("上报时间"), default=timezone.now)

@@ -152,8 +152,10 @@ def _cleans_files(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def _store_photos(event: Event, step: EventStep, photos: Iterable[Photo], kind: str, actor: Any) -> int:
-    count = 0
+def _store_photos(
+    event: Event, step: EventStep, photos: Iterable[Photo], kind: str, actor: Any
+) -> list[EventPhoto]:
+    rows = []
     for photo in photos:
         row = EventPhoto(
             event=event,
@@ -169,8 +171,8 @@ def _store_photos(event: Event, step: EventStep, photos: Iterable[Photo], kind: 
         if written is not None and row.file.name:
             written.append(row.file.name)
         row.save()
-        count += 1
-    return count
+        rows.append(row)
+    return rows
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -278,12 +280,14 @@ def _save(
         data=data or {},
     )
     stored = _store_photos(event, step, photos, photo_kind, actor)
+    if event.new_steps is not None:
+        event.new_steps.append((step, stored))
     audit_changes: dict[str, Any] = (
         {"status": [from_status, event.status]} if from_status != event.status else {}
     )
     audit_changes.update(changes or {})
     if stored:
-        audit_changes["photos"] = stored
+        audit_changes["photos"] = len(stored)
     audit_record(actor=actor, action=f"event.{action}", obj=event, changes=audit_changes)
     return step
 
@@ -294,8 +298,10 @@ def _event_url(event: Event) -> str:
 
 def _centre_staff(owner: Area) -> list[User]:
     """Centre staff bound exactly to the node in charge (a street's office; the district's commanders)."""
-    return list(
-        User.objects.filter(is_active=True, role__in=CENTRE_ROLES, memberships__area=owner).distinct()
+    return list(  # for notify(), which needs only who they are
+        User.objects.filter(is_active=True, role__in=CENTRE_ROLES, memberships__area=owner)
+        .distinct()
+        .only("id", "is_active")
     )
 
 
@@ -517,6 +523,7 @@ def event_report(
         reported_at=reported_at or now,
         public_note=_("已上报，等待受理"),
     )
+    event.new_steps = []
     _save(
         event,
         actor=actor,
