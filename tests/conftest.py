@@ -130,6 +130,15 @@ _HANDLED_SIGNALS = tuple(
 
 
 @pytest.fixture
+def postgres_only() -> None:
+    """Skips the test unless the suite runs on PostgreSQL (DATABASE_URL)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only (set DATABASE_URL)")
+
+
+@pytest.fixture
 def demo_only(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
     """``demo_only("areas", "accounts")``: the real ``pingan demo`` with only these loaders (a module's demo
     test does not need every other module's data, which costs about 10 s per run)."""

@@ -58,12 +58,6 @@ def insert_raw(values: dict[str, Any]) -> None:
 
 
 @pytest.fixture
-def postgres_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL only (set DATABASE_URL)")
-
-
-@pytest.fixture
 def days_ago(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[float], None]]:
     """``days_ago(200)``: audit rows written from now on carry a time 200 days in the past."""
     real_now = timezone.now

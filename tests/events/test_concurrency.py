@@ -27,12 +27,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def postgres_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL only (set DATABASE_URL)")
-
-
-@pytest.fixture
 def slow_lock_holder(monkeypatch: pytest.MonkeyPatch) -> None:
     """Whoever gets the row lock first keeps it 0.3 s longer (inside the transaction, before commit)."""
     real = services.audit_record

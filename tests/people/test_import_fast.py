@@ -164,3 +164,55 @@ def test_worker_processes_may_not_use_the_parent_database_connection(db, monkeyp
     with pytest.raises(RuntimeError, match="no database connection"):
         list(bulk.parallel_chunks(_query, [1, 2, 3]))
     assert Person.objects.count() == 0  # this process's connection still works
+
+
+def _mixed_roster() -> bytes:
+    """Valid rows, rejected rows, a normalised ID, a duplicate after an invalid first claim, a permit."""
+    number = make_id(seq=7)
+    fullwidth = "".join(chr(ord(c) + 0xFEE0) for c in make_id(seq=8))
+    return xlsx(
+        [
+            good(1),
+            good(2, phone="12345"),  # rejected
+            good(3, cat="流动人口", permit="R3", valid="2031-01-01"),
+            good(7, id=number, sex="女"),  # rejected: the first claim of 7 is invalid…
+            good(7, id=number),  # …so this one takes the number
+            good(7, id=number, name="测试重复"),  # duplicate of the row above
+            good(8, id=fullwidth),  # normalised (its index is looked up after validation)
+            good(9, grid="不存在的网格"),  # rejected
+            *(good(seq) for seq in range(10, 30)),
+        ]
+    )
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_new_rows_streamed_into_copy_give_the_dry_run_result(tree, community_a1, monkeypatch, workers):
+    """On PostgreSQL new rows go to COPY while the next ones are validated (the dry run validates them all
+    first): the counts, the errors and what is written are the same."""
+    from pingan.people import bulk
+
+    monkeypatch.setattr(bulk, "PARALLEL_MIN_ROWS", 1)
+    monkeypatch.setattr(bulk, "CHUNK", 3)
+    monkeypatch.setenv("PINGAN_IMPORT_WORKERS", workers)
+    data = _mixed_roster()
+    preview = run(community_a1, data, dry_run=True).as_dict()
+    result = run(community_a1, data)
+    assert result.as_dict() == preview
+    assert (result.created, result.rejected, result.normalised) == (24, 4, 1)
+    assert [e["row"] for e in result.errors] == [4, 6, 8, 10]
+    assert Person.objects.count() == 24
+    assert Person.objects.filter_exact(id_number=make_id(seq=7)).get().name == "测试居民7"
+    assert FloatingRecord.objects.get().permit_number == "R3"
+    again = run(community_a1, data)
+    assert (again.created, again.unchanged, again.rejected) == (0, 24, 4)
+
+
+def test_a_query_while_copy_writes_is_refused_not_left_waiting(db, postgres_only):
+    from pingan.people.bulk import copy_rows
+
+    def rows():
+        Person.objects.count()
+        yield (1,)
+
+    with pytest.raises(RuntimeError, match="COPY"):
+        copy_rows("people_person", ["id"], rows())

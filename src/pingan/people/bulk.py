@@ -173,11 +173,20 @@ def reserve_ids(table: str, count: int) -> list[int]:
         return [r[0] for r in cursor.fetchall()]
 
 
+def _no_query_during_copy(*args: Any) -> Any:
+    raise RuntimeError(
+        "a query while COPY is writing would wait for the COPY for ever: load what the rows need first"
+    )
+
+
 def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """COPY rows into ``table`` (psycopg 3, text format); returns the number written."""
+    """COPY rows into ``table`` (psycopg 3, text format); returns the number written. ``rows`` may be a
+    generator that does work as it goes, but no database query: the connection is busy with the COPY (a
+    query is refused with RuntimeError rather than left waiting)."""
     cols = ", ".join(connection.ops.quote_name(c) for c in columns)
     written = 0
     with (
+        connection.execute_wrapper(_no_query_during_copy),
         connection.cursor() as cursor,
         cursor.copy(f"COPY {connection.ops.quote_name(table)} ({cols}) FROM STDIN") as copy,
     ):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from pingan.areas.models import Area
 from pingan.audit.services import audit_record
 from pingan.core import crypto, excel
-from pingan.core.codes import UnknownCode, code_resolve
+from pingan.core.codes import UnknownCode, code_resolve, code_table
 from pingan.core.excel import Column, Table, cell_text, write_xlsx
 from pingan.core.fields import EncryptedTextField, blind_index_fields, index_field_for
 from pingan.people.bulk import (
@@ -42,7 +42,7 @@ from pingan.people.bulk import (
 )
 from pingan.people.models import FloatingRecord, Person, PersonStatus, PersonStatusChange
 from pingan.people.pinyin import name_pinyin
-from pingan.people.services import clean_person_data
+from pingan.people.services import CODE_FIELDS, clean_person_data
 
 BATCH = 2000
 UPDATE_BATCH = 250
@@ -391,6 +391,11 @@ class _Validator:
             cleaned.values["is_floating"] = True
         return _Row(row_number, cleaned.values, area, floating)
 
+    def warm(self) -> None:
+        """Load the code tables the rules read, so that validating needs no query."""
+        for table in (*CODE_FIELDS.values(), "person_category"):
+            code_table(table)
+
 
 def people_import(*, actor: Any, table: Table, dry_run: bool = False) -> PeopleImportResult:
     """Validate every row, then write the accepted ones in one transaction (see the module docstring).
@@ -440,37 +445,55 @@ def people_import(*, actor: Any, table: Table, dry_run: bool = False) -> PeopleI
         )
     known = _known([p[2] for p in prepared if p[2]])
     looked_up = {p[2] for p in prepared if p[2]}
-    # 2. validation of the rows not recognised as unchanged
+    # 2. validation of the rows not recognised as unchanged. On PostgreSQL a valid row whose ID index was
+    # looked up and not found is new: it goes straight to the encoding workers and COPY while the next rows
+    # are validated (``_create_postgres``); the other rows are written after, by ``_apply``.
+    stream = is_postgresql() and not dry_run
     rows: list[_Row] = []
     seen: dict[str, int] = {}
-    for row_number, cells, index, digest, grid_text, area in prepared:
-        found = known.get(index) if index else None
-        if found is not None and area is not None and found[2] == digest:
-            number = cells[id_pos]
-            if number in seen:
-                result.error(row_number, "id_number", _("与第 %(r)d 行的身份证号重复") % {"r": seen[number]})
-                continue
-            seen[number] = row_number
-            result.unchanged += 1  # the row the last import wrote, and nobody changed the person since
-            continue
-        row = validator.clean(row_number, dict(zip(keys, cells, strict=True)), area, grid_text)
-        if row is None:
-            continue
-        number = row.values["id_number"]
+
+    def claim(number: str, row_number: int) -> bool:
+        """The first valid row with an ID number claims it; a later one is rejected."""
         if number in seen:
             result.error(row_number, "id_number", _("与第 %(r)d 行的身份证号重复") % {"r": seen[number]})
-            continue
+            return False
         seen[number] = row_number
-        row.index = index or index_field.index_for(number) or ""
-        row.digest = digest
-        rows.append(row)
-    del prepared
-    missing_indexes = [r.index for r in rows if r.index not in looked_up]
-    if missing_indexes:
-        known.update(_known(missing_indexes))
+        return True
+
+    def validated() -> Iterator[_Row]:
+        """The valid rows known to be new when streaming; every other valid row goes into ``rows``."""
+        for row_number, cells, index, digest, grid_text, area in prepared:
+            found = known.get(index) if index else None
+            if found is not None and area is not None and found[2] == digest:
+                if claim(cells[id_pos], row_number):
+                    result.unchanged += 1  # as the last import wrote it, and nobody changed the person since
+                continue
+            row = validator.clean(row_number, dict(zip(keys, cells, strict=True)), area, grid_text)
+            if row is None or not claim(number := row.values["id_number"], row_number):
+                continue
+            row.index = index or index_field.index_for(number) or ""
+            row.digest = digest
+            if stream and index and found is None:
+                result.created += 1
+                yield row
+            else:
+                rows.append(row)
 
     with transaction.atomic():
-        _apply(rows, known, actor=actor, result=result, dry_run=dry_run)
+        floating: list[tuple[int, dict[str, Any]]] = []
+        if stream:
+            validator.warm()  # the rows are validated while COPY holds the connection
+            # at most one id per row that may turn out new (the ids of rejected rows stay unused)
+            candidates = sum(1 for p in prepared if p[2] and p[2] not in known)
+            floating += _create_postgres(validated(), actor=actor, size=candidates)
+        else:
+            streamed = list(validated())  # nothing is: every valid row goes into rows
+            assert not streamed
+        prepared.clear()
+        missing_indexes = [r.index for r in rows if r.index not in looked_up]
+        if missing_indexes:
+            known.update(_known(missing_indexes))
+        _apply(rows, known, actor=actor, result=result, dry_run=dry_run, floating=floating)
         if not dry_run:
             audit_record(
                 actor=actor,
@@ -487,7 +510,10 @@ def _apply(
     actor: Any,
     result: PeopleImportResult,
     dry_run: bool,
+    floating: list[tuple[int, dict[str, Any]]],
 ) -> None:
+    """Write the validated rows: update the known people that differ, create the new ones; then the
+    residence permits of these and of the rows created before (``floating``)."""
     from pingan.accounts.selectors import user_scope
     from pingan.core.masking import mask_id_number
 
@@ -517,7 +543,6 @@ def _apply(
 
     # known people with another digest: compare field by field (this decrypts their values), chunk by chunk
     now = dt.datetime.now(dt.UTC)
-    floating: list[tuple[int, dict[str, Any]]] = []
     present = sorted({k for row in compare.values() for k in row.values if k in COMPARED} | {"area_id"})
     updates = None if dry_run else _Updates(present, now, postgres)
     for chunk in _batched(list(compare), BATCH):
@@ -549,22 +574,7 @@ def _apply(
     updates.finish()
     username = str(actor.get_username())
     if postgres:
-        ids = reserve_ids(Person._meta.db_table, len(new))
-        for pk, row in zip(ids, new, strict=True):
-            row.values["area_id"] = row.area.pk
-            row.values["import_digest"] = row.digest
-            if row.floating:
-                floating.append((pk, row.floating))
-        copy_rows(
-            Person._meta.db_table,
-            PersonEncoder(now).columns,
-            encode_parallel([(pk, row.values) for pk, row in zip(ids, new, strict=True)], now),
-        )
-        copy_rows(
-            PersonStatusChange._meta.db_table,
-            ["person_id", "from_status", "to_status", "event", "note", "actor_username", "at"],
-            ((pk, "", PersonStatus.ACTIVE, "import", "", username, now) for pk in ids),
-        )
+        floating += _create_postgres(iter(new), actor=actor, size=len(new))
     else:
         for chunk_rows in _batched(new):
             people = []
@@ -583,6 +593,41 @@ def _apply(
                 for p in created
             )
     _sync_floating(floating)
+
+
+def _create_postgres(rows: Iterator[_Row], *, actor: Any, size: int) -> list[tuple[int, dict[str, Any]]]:
+    """COPY new people and their first status rows; returns (id, permit) of those with a residence permit.
+    ``rows`` may be a generator (it is consumed as the workers encode, see ``bulk.encode_parallel``, and
+    always to its end) that yields at most ``size`` rows: that many ids are reserved."""
+    now = dt.datetime.now(dt.UTC)
+    ids = reserve_ids(Person._meta.db_table, size)
+    created: list[int] = []
+    floating: list[tuple[int, dict[str, Any]]] = []
+
+    def numbered() -> Iterator[tuple[int, dict[str, Any]]]:
+        for pk, row in zip(ids, rows, strict=False):
+            row.values["area_id"] = row.area.pk
+            row.values["import_digest"] = row.digest
+            created.append(pk)
+            if row.floating:
+                floating.append((pk, row.floating))
+            yield pk, row.values
+
+    if size:
+        copy_rows(
+            Person._meta.db_table, PersonEncoder(now).columns, encode_parallel(numbered(), now, size=size)
+        )
+    for _extra in rows:  # the rest of a generator runs to its end (``size`` bounds what it yields)
+        raise AssertionError("more new rows than ids reserved")
+    if not created:
+        return floating
+    username = str(actor.get_username())
+    copy_rows(
+        PersonStatusChange._meta.db_table,
+        ["person_id", "from_status", "to_status", "event", "note", "actor_username", "at"],
+        ((pk, "", PersonStatus.ACTIVE, "import", "", username, now) for pk in created),
+    )
+    return floating
 
 
 class _Updates:
