@@ -216,3 +216,66 @@ def test_a_query_while_copy_writes_is_refused_not_left_waiting(db, postgres_only
 
     with pytest.raises(RuntimeError, match="COPY"):
         copy_rows("people_person", ["id"], rows())
+
+
+def test_status_rows_of_an_import_are_written_as_copy_text(tree, community_a1, postgres_only):
+    from pingan.people.bulk import copy_text
+    from pingan.people.models import PersonStatusChange
+
+    assert copy_text("a\\b\tc\nd\re") == "a\\\\b\\tc\\nd\\re"
+    run(community_a1, xlsx([good(1), good(2)]))
+    rows = list(
+        PersonStatusChange.objects.values_list("person__name", "from_status", "to_status", "event", "note")
+    )
+    assert sorted(rows) == [
+        ("测试居民1", "", "active", "import", ""),
+        ("测试居民2", "", "active", "import", ""),
+    ]
+    change = PersonStatusChange.objects.first()
+    assert change is not None and change.actor_username == community_a1.username and change.at is not None
+
+
+def test_copy_lines_store_what_copy_rows_stores(tree, postgres_only):
+    """The workers' COPY text (``copy_line``) and psycopg's ``write_row`` write the same row."""
+    from pingan.people.bulk import copy_line, copy_lines, copy_rows, reserve_ids
+
+    now = dt.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC)
+    encoder = PersonEncoder(now)
+    values = {
+        "name": "测试\t\\居民\n",  # escapes
+        "phone": "13812345678",
+        "birth_date": dt.date(1990, 1, 1),
+        "is_floating": True,
+        "remarks": "",
+        "current_house_id": None,
+        "area_id": tree.a1_1.pk,
+    }
+    first, second = reserve_ids("people_person", 2)
+    copy_rows(
+        "people_person", encoder.columns, [encoder.encode(first, {**values, "id_number": make_id(seq=5)})]
+    )
+    line = copy_line(encoder.encode(second, {**values, "id_number": make_id(seq=7)}))
+    copy_lines("people_person", encoder.columns, [line])
+    by_rows, by_lines = Person._base_manager.get(pk=first), Person._base_manager.get(pk=second)
+    differ = {"id", "id_number", "id_number_index", "id_tail4_index", "id_tail6_index"}
+    for field in Person._meta.concrete_fields:
+        if field.attname not in differ:
+            assert getattr(by_rows, field.attname) == getattr(by_lines, field.attname), field.name
+    assert by_lines.name == "测试\t\\居民\n" and by_lines.created_at == now and by_lines.is_floating is True
+    assert by_lines.id_number == make_id(seq=7) and by_lines.current_house_id is None
+
+
+def test_copy_line_quick_path_is_the_escaped_text():
+    from pingan.people.bulk import _copy_value, copy_line
+    from pingan.people.models import PersonStatus
+
+    now = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    for row in [
+        ("a", None, True, False, 7, dt.date(1990, 1, 2), now, PersonStatus.ACTIVE, ""),
+        ("a\tb", None, "c\\d", "e\nf\rg", 0),
+    ]:
+        assert copy_line(row) == "\t".join(map(_copy_value, row)) + "\n"
+    assert copy_line(("x", None, True, 3, now)) == "x\t\\N\tt\t3\t2026-01-02T03:04:05+00:00\n"
+    assert copy_line(("a\tb",)) == "a\\tb\n"
+    with pytest.raises(TypeError):
+        copy_line((1.5,))

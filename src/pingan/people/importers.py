@@ -31,9 +31,11 @@ from pingan.core.excel import Column, Table, cell_text, write_xlsx
 from pingan.core.fields import EncryptedTextField, blind_index_fields, index_field_for
 from pingan.people.bulk import (
     PersonEncoder,
+    copy_keyed,
+    copy_lines,
     copy_rows,
     copy_update,
-    encode_parallel,
+    encode_lines_parallel,
     finish_update,
     is_postgresql,
     reserve_ids,
@@ -597,7 +599,7 @@ def _apply(
 
 def _create_postgres(rows: Iterator[_Row], *, actor: Any, size: int) -> list[tuple[int, dict[str, Any]]]:
     """COPY new people and their first status rows; returns (id, permit) of those with a residence permit.
-    ``rows`` may be a generator (it is consumed as the workers encode, see ``bulk.encode_parallel``, and
+    ``rows`` may be a generator (it is consumed as the workers encode, see ``bulk.parallel_chunks``, and
     always to its end) that yields at most ``size`` rows: that many ids are reserved."""
     now = dt.datetime.now(dt.UTC)
     ids = reserve_ids(Person._meta.db_table, size)
@@ -614,18 +616,20 @@ def _create_postgres(rows: Iterator[_Row], *, actor: Any, size: int) -> list[tup
             yield pk, row.values
 
     if size:
-        copy_rows(
-            Person._meta.db_table, PersonEncoder(now).columns, encode_parallel(numbered(), now, size=size)
+        copy_lines(
+            Person._meta.db_table,
+            PersonEncoder(now).columns,
+            encode_lines_parallel(numbered(), now, size=size),
         )
     for _extra in rows:  # the rest of a generator runs to its end (``size`` bounds what it yields)
         raise AssertionError("more new rows than ids reserved")
     if not created:
         return floating
-    username = str(actor.get_username())
-    copy_rows(
+    copy_keyed(
         PersonStatusChange._meta.db_table,
         ["person_id", "from_status", "to_status", "event", "note", "actor_username", "at"],
-        ((pk, "", PersonStatus.ACTIVE, "import", "", username, now) for pk in created),
+        created,
+        ["", PersonStatus.ACTIVE, "import", "", str(actor.get_username()), now.isoformat()],
     )
     return floating
 
