@@ -146,8 +146,13 @@ def scope_switch_options(user: Any) -> list[Area]:
     """Nodes a user may narrow their view to: their own nodes and one level below each."""
     if not getattr(user, "is_authenticated", False) or user.role in ADMIN_ROLES:
         return []
-    own = list(membership_areas(user))
-    children = list(Area.objects.filter(parent__in=own, active=True).order_by("code")) if own else []
+    # code and name are all the switcher shows (not the boundaries: this runs on every page)
+    own = list(membership_areas(user).only("id", "code", "name"))
+    children = (
+        list(Area.objects.filter(parent__in=own, active=True).only("id", "code", "name").order_by("code"))
+        if own
+        else []
+    )
     seen: dict[str, Area] = {}
     for area in own + children:
         seen.setdefault(area.code, area)
