@@ -10,7 +10,6 @@ loaded once per module on SQLite and PostgreSQL alike. The page gate commits it 
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,10 +17,6 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
-
-# PINGAN_GATES_QUICK=1 (.ci/run's SQLite run; the PostgreSQL run checks at full strength): the same checks
-# on smaller samples — matrix objects per operation, generated API requests — and no screenshots
-QUICK = os.environ.get("PINGAN_GATES_QUICK", "") == "1"
 
 # The second community persona: a community in another street than community1 (滦水里社区, 挂甲寺街).
 # The demo has no such account, so the gates add it (with the same role as community1).

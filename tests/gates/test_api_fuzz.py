@@ -42,14 +42,14 @@ from schemathesis.specs.openapi.checks import (
 )
 from urllib3 import HTTPHeaderDict, HTTPResponse
 
-from tests.gates.conftest import QUICK, demo_user
+from tests.gates.conftest import demo_user
 from tests.gates.discovery import openapi_document
 from tests.gates.summary import record
 
 pytestmark = [pytest.mark.gates, pytest.mark.django_db]
 
 # Generated requests per operation (valid and invalid together; the personas share them), fixed seed.
-MAX_EXAMPLES = 8 if QUICK else 15
+MAX_EXAMPLES = 25
 FUZZ_PERSONAS = ("commander", "sysadmin", "auditor")
 
 

@@ -42,7 +42,7 @@ from django.apps import apps
 from django.test import Client
 
 from pingan.core.reference import REFERENCE_OPERATIONS
-from tests.gates.conftest import ASSIST_B, COMMUNITY_B, QUICK, demo_user, signed_in_client
+from tests.gates.conftest import ASSIST_B, COMMUNITY_B, demo_user, signed_in_client
 from tests.gates.discovery import (
     NO_BODY,
     ListOperation,
@@ -56,7 +56,7 @@ from tests.gates.discovery import (
 )
 from tests.gates.summary import record
 
-pytestmark = [pytest.mark.gates, pytest.mark.django_db]
+pytestmark = [pytest.mark.gates, pytest.mark.matrix, pytest.mark.django_db]
 
 A, B, D = "community1", COMMUNITY_B[0], "handler1"
 # Both directions: community1's objects against community2, and community2's against community1.
@@ -67,8 +67,8 @@ MAX_ITEMS = 5000  # per list and persona
 MAX_CONSISTENCY = 15  # details opened per list and persona for check 3
 # Objects requested per object operation and persona (spread over the list): every read on up to
 # MAX_READS of the other community's objects, every write or action on up to MAX_WRITES.
-MAX_READS = 10 if QUICK else 20
-MAX_WRITES = 4 if QUICK else 8
+MAX_READS = 40
+MAX_WRITES = 8
 
 # Bookkeeping a refused request may write (the audit trail records refusals; sessions and tokens
 # are touched by every request). Everything else must be byte-for-byte unchanged.

@@ -31,7 +31,7 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from django.urls import Resolver404, resolve
 
-from tests.gates.conftest import COMMUNITY_B, FAST_HASHER, QUICK, load_demo_district
+from tests.gates.conftest import COMMUNITY_B, FAST_HASHER, load_demo_district
 from tests.gates.discovery import page_pattern_for
 from tests.gates.summary import record
 
@@ -57,8 +57,6 @@ PERSONAS = [
 # PINGAN_GATE_PERSONAS=community1,leader limits a local run to some personas (CI runs them all).
 PERSONAS = [p for p in os.environ.get("PINGAN_GATE_PERSONAS", "").split(",") if p in PERSONAS] or PERSONAS
 VIEWPORTS = {"desktop": (1366, 768), "phone": (390, 844)}
-# quick runs (PINGAN_GATES_QUICK=1) check every page at both widths but write no screenshot (a quarter of
-# this gate's time): .ci/run keeps the PostgreSQL run's
 AXE_RULES = [
     "label",
     "landmark-one-main",
@@ -245,8 +243,7 @@ def visit_as(browser: Any, base: str, username: str, axe_script: Path) -> tuple[
             for width, height in VIEWPORTS.values():
                 tab.set_viewport_size({"width": width, "height": height})
                 watch.settle(tab)
-                if not QUICK:
-                    tab.screenshot(path=str(folder / f"{name}-{width}.png"), full_page=True)
+                tab.screenshot(path=str(folder / f"{name}-{width}.png"), full_page=True)
             problems += [f"{path}: {p}" for p in watch.take()]
     finally:
         context.close()
