@@ -17,6 +17,7 @@ cores the import got no faster.)
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as dt
 import functools
 import itertools
@@ -55,21 +56,12 @@ def _copy_value(value: Any) -> str:
     if value is True or value is False:
         return "t" if value else "f"
     if isinstance(value, str):
-        return value.translate(_COPY_ESCAPES)
+        return copy_text(value)
     if isinstance(value, int):
         return str(value)
     if isinstance(value, dt.date):  # datetimes too (aware: isoformat keeps the offset)
         return value.isoformat()
     raise TypeError(f"no COPY text for {type(value).__name__}")
-
-
-_PLAIN: dict[type, Callable[[Any], str]] = {  # the exact types whose text needs no escaping
-    type(None): lambda v: "\\N",
-    bool: lambda v: "t" if v else "f",
-    int: str,
-    dt.date: dt.date.isoformat,
-    dt.datetime: dt.datetime.isoformat,
-}
 
 
 def copy_line(values: Sequence[Any]) -> str:
@@ -79,8 +71,7 @@ def copy_line(values: Sequence[Any]) -> str:
     texts = "".join(v for v in values if type(v) is str)
     if "\\" in texts or "\t" in texts or "\n" in texts or "\r" in texts:
         return "\t".join(map(_copy_value, values)) + "\n"
-    plain = _PLAIN
-    return "\t".join(v if type(v) is str else plain.get(type(v), _copy_value)(v) for v in values) + "\n"
+    return "\t".join(v if type(v) is str else _copy_value(v) for v in values) + "\n"
 
 
 class PersonEncoder:
@@ -136,16 +127,14 @@ R = TypeVar("R")
 _worker_encoder: PersonEncoder | None = None
 
 
-def _encode_chunk(now: dt.datetime, items: list[tuple[int | None, dict[str, Any]]]) -> list[tuple[Any, ...]]:
+def _encode_chunk(now: dt.datetime, lines: bool, items: list[tuple[int | None, dict[str, Any]]]) -> list[Any]:
     global _worker_encoder
     if _worker_encoder is None or _worker_encoder.defaults.get("created_at") != now:
         _worker_encoder = PersonEncoder(now)
     encode = _worker_encoder.encode
+    if lines:
+        return [copy_line(encode(pk, values)) for pk, values in items]
     return [encode(pk, values) for pk, values in items]
-
-
-def _encode_chunk_text(now: dt.datetime, items: list[tuple[int | None, dict[str, Any]]]) -> list[str]:
-    return list(map(copy_line, _encode_chunk(now, items)))
 
 
 def workers() -> int:
@@ -198,20 +187,17 @@ def parallel_chunks(
 
 
 def encode_parallel(
-    items: Iterable[tuple[int | None, dict[str, Any]]], now: dt.datetime, *, size: int | None = None
-) -> Iterator[tuple[Any, ...]]:
-    """Encoded rows in the order given (``parallel_chunks``: in worker processes when there are many)."""
+    items: Iterable[tuple[int | None, dict[str, Any]]],
+    now: dt.datetime,
+    *,
+    size: int | None = None,
+    lines: bool = False,
+) -> Iterator[Any]:
+    """Encoded rows in the order given (``parallel_chunks``: in worker processes when there are many): tuples
+    of column values, or with ``lines`` COPY text lines (``copy_line``, for ``copy_lines``), which the
+    workers format and send back as one string a row instead of a tuple of fifty values."""
     phrase_dependent()  # pinyin's table, built once here rather than in every worker
-    return parallel_chunks(functools.partial(_encode_chunk, now), items, size=size)
-
-
-def encode_lines_parallel(
-    items: Iterable[tuple[int | None, dict[str, Any]]], now: dt.datetime, *, size: int | None = None
-) -> Iterator[str]:
-    """The same rows as COPY text lines (``copy_line``, for ``copy_lines``): the workers format them and
-    send one string a row back instead of a tuple of fifty values."""
-    phrase_dependent()
-    return parallel_chunks(functools.partial(_encode_chunk_text, now), items, size=size)
+    return parallel_chunks(functools.partial(_encode_chunk, now, lines), items, size=size)
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------------------
@@ -234,17 +220,25 @@ def _no_query_during_copy(*args: Any) -> Any:
     )
 
 
-def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """COPY rows into ``table`` (psycopg 3, text format); returns the number written. ``rows`` may be a
-    generator that does work as it goes, but no database query: the connection is busy with the COPY (a
-    query is refused with RuntimeError rather than left waiting)."""
+@contextlib.contextmanager
+def _copy_into(table: str, columns: Sequence[str]) -> Iterator[Any]:
+    """psycopg's COPY … FROM STDIN into ``table``; a query on the connection meanwhile is refused (it would
+    wait for the COPY for ever)."""
     cols = ", ".join(connection.ops.quote_name(c) for c in columns)
-    written = 0
     with (
         connection.execute_wrapper(_no_query_during_copy),
         connection.cursor() as cursor,
         cursor.copy(f"COPY {connection.ops.quote_name(table)} ({cols}) FROM STDIN") as copy,
     ):
+        yield copy
+
+
+def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """COPY rows into ``table`` (psycopg 3, text format); returns the number written. ``rows`` may be a
+    generator that does work as it goes, but no database query: the connection is busy with the COPY (a
+    query is refused with RuntimeError rather than left waiting)."""
+    written = 0
+    with _copy_into(table, columns) as copy:
         for row in rows:
             copy.write_row(row)
             written += 1
@@ -262,13 +256,8 @@ def copy_keyed(table: str, columns: Sequence[str], keys: Iterable[int], rest: Se
 def copy_lines(table: str, columns: Sequence[str], lines: Iterable[str]) -> int:
     """COPY rows given as text lines (``copy_line``), written in pieces of many lines; returns the number
     written. As with ``copy_rows``, producing the lines may not query the database."""
-    cols = ", ".join(connection.ops.quote_name(c) for c in columns)
     written = 0
-    with (
-        connection.execute_wrapper(_no_query_during_copy),
-        connection.cursor() as cursor,
-        cursor.copy(f"COPY {connection.ops.quote_name(table)} ({cols}) FROM STDIN") as copy,
-    ):
+    with _copy_into(table, columns) as copy:
         iterator = iter(lines)
         while piece := list(itertools.islice(iterator, 2000)):
             copy.write("".join(piece))

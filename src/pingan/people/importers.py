@@ -35,7 +35,7 @@ from pingan.people.bulk import (
     copy_lines,
     copy_rows,
     copy_update,
-    encode_lines_parallel,
+    encode_parallel,
     finish_update,
     is_postgresql,
     reserve_ids,
@@ -619,7 +619,7 @@ def _create_postgres(rows: Iterator[_Row], *, actor: Any, size: int) -> list[tup
         copy_lines(
             Person._meta.db_table,
             PersonEncoder(now).columns,
-            encode_lines_parallel(numbered(), now, size=size),
+            encode_parallel(numbered(), now, size=size, lines=True),
         )
     for _extra in rows:  # the rest of a generator runs to its end (``size`` bounds what it yields)
         raise AssertionError("more new rows than ids reserved")

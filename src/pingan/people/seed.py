@@ -30,7 +30,14 @@ from django.db import transaction
 
 from pingan.areas.models import Area
 from pingan.core.validators import id_check_char
-from pingan.people.bulk import PersonEncoder, copy_rows, encode_parallel, is_postgresql, reserve_ids
+from pingan.people.bulk import (
+    PersonEncoder,
+    copy_lines,
+    copy_rows,
+    encode_parallel,
+    is_postgresql,
+    reserve_ids,
+)
 from pingan.people.models import House, Person
 from pingan.people.pinyin import name_pinyin
 
@@ -170,10 +177,10 @@ def seed_people(
                 )
 
         if postgres:
-            written = copy_rows(
+            written = copy_lines(
                 Person._meta.db_table,
                 PersonEncoder(now).columns,
-                _progress(encode_parallel(people(), now, size=count), progress),
+                _progress(encode_parallel(people(), now, size=count, lines=True), progress),
             )
         else:
             written = 0
@@ -189,9 +196,7 @@ def seed_people(
     return {"people": written, "houses": len(house_ids)}
 
 
-def _progress(
-    rows: Iterator[tuple[Any, ...]], progress: Callable[[str], None] | None
-) -> Iterator[tuple[Any, ...]]:
+def _progress(rows: Iterator[str], progress: Callable[[str], None] | None) -> Iterator[str]:
     for n, row in enumerate(rows, start=1):
         if progress and n % 100_000 == 0:
             progress(f"people: {n}")
