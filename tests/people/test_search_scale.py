@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pingan.core.pagination import CappedPaginator
-from pingan.people.selectors import PersonFilter, person_list
+from pingan.people.selectors import PersonFilter, person_list, person_pages
 from pingan.people.services import house_create, person_register
 from tests.factories import api_client_for
 
@@ -75,3 +75,111 @@ def test_house_search_by_a_short_infix(residents, community_a1, q, found):
 
     houses = list(house_list(user=community_a1, q=q))
     assert bool(houses) is found and all(q in h.address for h in houses)
+
+
+# --- a search's pages: its first matches, newest first (selectors.person_pages) -----------------------
+
+
+def _search(user, q):
+    return person_pages(user=user, filters=PersonFilter(q=q))
+
+
+def test_a_search_lists_its_matches_newest_first_and_the_roster_by_name(residents, community_a1):
+    found = [p.name for p in _search(community_a1, "伟").get_page(1).object_list]
+    assert found == ["李明伟", "张伟"]  # registered after 张伟
+    roster = [p.name for p in person_pages(user=community_a1, filters=PersonFilter()).get_page(1)]
+    assert roster == sorted(roster)
+
+
+def test_a_search_reads_its_first_matches_in_one_query(residents, community_a1, django_assert_num_queries):
+    paginator = _search(community_a1, "明")
+    with django_assert_num_queries(1):  # the ids of the first CAP + 1 matches: count and pages
+        assert paginator.count == 3 and not paginator.capped
+    with django_assert_num_queries(1):  # the page's rows (area and house joined)
+        assert len(paginator.get_page(1).object_list) == 3
+
+
+def test_a_search_reaches_its_first_cap_matches(residents, community_a1, monkeypatch, tree, person_data):
+    from pingan.core.pagination import FirstMatchesPaginator
+
+    for seq, name in enumerate(["明一", "明二", "明三"], start=10):
+        person_register(actor=community_a1, area=tree.a1_1, data=person_data(seq=seq, name=name))
+    monkeypatch.setattr(FirstMatchesPaginator, "CAP", 4)
+    paginator = FirstMatchesPaginator(person_list(user=community_a1, filters=PersonFilter(q="明")), 3)
+    assert paginator.count == 4 and paginator.capped and paginator.num_pages == 2
+    pages = [[p.name for p in paginator.get_page(n).object_list] for n in (1, 2)]
+    assert pages == [["明三", "明二", "明一"], ["李明伟"]]  # newest first, none repeated, cut at CAP
+    response = api_client_for(community_a1).get("/people/", {"q": "明"})
+    assert "超过 4 人" in response.content.decode()
+
+
+def test_the_list_page_reads_no_column_per_row(
+    tree, community_a1, person_data, django_assert_max_num_queries
+):
+    """The page reads the columns a row shows (``selectors.LIST_COLUMNS``): a column left out and shown
+    anyway would cost one query per row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    house = house_create(actor=community_a1, area=tree.a1_1, data={"compound": "滦水园", "room": "101"})
+    client = api_client_for(community_a1)
+
+    def queries(q):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/people/", {"q": q} if q else {})
+        assert response.status_code == 200
+        return len(captured.captured_queries)
+
+    person_register(actor=community_a1, area=tree.a1_1, data=person_data(seq=1, name="甲一"), house=house)
+    one = queries("甲"), queries("")
+    for seq in range(2, 8):
+        person_register(
+            actor=community_a1, area=tree.a1_1, data=person_data(seq=seq, name=f"甲{seq}"), house=house
+        )
+    assert (queries("甲"), queries("")) == one
+    assert "滦水园" in client.get("/people/", {"q": "甲"}).content.decode()
+
+
+@pytest.mark.parametrize("house_ids", [1, 2000])
+def test_an_address_search_finds_the_same_people_as_a_list_or_a_subquery(
+    residents, community_a1, tree, person_data, monkeypatch, house_ids
+):
+    """Up to ``HOUSE_IDS`` matching houses are listed, more are searched through a subquery: same people.
+    Only the houses in the user's jurisdiction are looked at."""
+    from pingan.people import selectors
+
+    for room in ("102", "103"):
+        house = house_create(actor=community_a1, area=tree.a1_2, data={"compound": "滦水园", "room": room})
+        person_register(
+            actor=community_a1,
+            area=tree.a1_2,
+            data=person_data(seq=int(room), name=f"住户{room}"),
+            house=house,
+        )
+    monkeypatch.setattr(selectors, "HOUSE_IDS", house_ids)
+    found = {p.name for p in person_list(user=community_a1, filters=PersonFilter(q="滦水园"))}
+    assert found == {"欧阳明", "住户102", "住户103"}
+
+
+def test_search_indexes_keep_short_pending_lists_and_fine_statistics(db, postgres_only):
+    """Migration 0008: a search through a GIN index reads its pending list first (kept under 64 kB), and
+    the planner's estimates for pinyin and initials come from 1,000-bucket statistics."""
+    from importlib import import_module
+
+    from django.db import connection
+
+    tuning = import_module("pingan.people.migrations.0008_postgres_search_tuning")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s)", [list(tuning.GIN_INDEXES)]
+        )
+        options = dict(cursor.fetchall())
+        cursor.execute(
+            "SELECT attname, attstattarget FROM pg_attribute WHERE attrelid = 'people_person'::regclass "
+            "AND attname = ANY(%s)",
+            [list(tuning.FINE_STATISTICS)],
+        )
+        targets = dict(cursor.fetchall())
+    assert options and all(value == ["gin_pending_list_limit=64"] for value in options.values())
+    assert {"people_person_name_grams_stored", "people_house_address_grams_stored"} <= set(options)
+    assert targets == {"name_pinyin": 1000, "name_initials": 1000}

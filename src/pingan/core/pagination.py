@@ -43,9 +43,44 @@ class CappedPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:  # as Django's Paginator: the pages end at the (capped) count
             top = self.count
+        return Page(self._rows(bottom, top), number, self)
+
+    def _rows(self, bottom: int, top: int) -> list[Any]:
         objects: Any = self.object_list
-        rows: list[Any] = first_rows(objects, None, top - bottom, offset=bottom)
-        return Page(rows, number, self)
+        return first_rows(objects, None, top - bottom, offset=bottom)
+
+
+class FirstMatchesPaginator(CappedPaginator):
+    """The pages of a search: the ids of its first ``CAP`` matches (plus one, to know there are more) in
+    the list's order, read in **one** query — that is the count and every page's ids — then the page's
+    rows by primary key.
+
+    A search wants the few people it names, not a roster: past ``CAP`` matches the page says "more than
+    100" and the user types more of the name (or picks an area). One short query instead of a count and a
+    page: a broad term ("王": 89,000 of a million) is answered by walking the list's order until ``CAP``
+    + 1 matches are found, a narrow one by its index and a sort of the few matches; counting 10,000 of them
+    and sorting them all cost 65 and 210 ms (docs/people.md, "Search shapes")."""
+
+    CAP = 100
+
+    def __init__(self, object_list: Any, per_page: int, *args: Any, rows: Any = None, **kwargs: Any) -> None:
+        """``rows``: the queryset the page's rows are read from by primary key (default ``object_list``) —
+        the same list without the search condition, which need not be evaluated again for 50 known ids."""
+        super().__init__(object_list, per_page, *args, **kwargs)
+        self.rows = object_list if rows is None else rows
+
+    @cached_property
+    def _ids(self) -> list[Any]:
+        objects: Any = self.object_list
+        return list(objects.values_list("pk", flat=True)[: self.CAP + 1])
+
+    @cached_property
+    def count(self) -> int:
+        self.capped = len(self._ids) > self.CAP
+        return min(len(self._ids), self.CAP)
+
+    def _rows(self, bottom: int, top: int) -> list[Any]:
+        return rows_in_order(self.rows, self._ids[bottom:top])
 
 
 def first_rows(qs: QuerySet[M], order: Sequence[str] | None, limit: int, offset: int = 0) -> list[M]:
@@ -58,7 +93,11 @@ def first_rows(qs: QuerySet[M], order: Sequence[str] | None, limit: int, offset:
     alone lets it walk the index in order and stop. Measured on 1M events (a street's 1,050 events waiting
     to be accepted): 20 ms in one query, 2 ms in two."""
     ordered = qs if order is None else qs.order_by(*order)
-    ids = list(ordered.values_list("pk", flat=True)[offset : offset + limit])
+    return rows_in_order(qs, list(ordered.values_list("pk", flat=True)[offset : offset + limit]))
+
+
+def rows_in_order(qs: QuerySet[M], ids: Sequence[Any]) -> list[M]:
+    """The rows of ``qs`` with these primary keys, in the order of ``ids`` (one query)."""
     if not ids:
         return []
     rows = {row.pk: row for row in qs.order_by().filter(pk__in=ids)}

@@ -18,7 +18,6 @@ from pingan.areas.models import Area
 from pingan.core.codes import code_label
 from pingan.core.excel import TableError, read_table
 from pingan.core.forms import apply_errors
-from pingan.core.pagination import CappedPaginator
 from pingan.core.ratelimit import rate_limit
 from pingan.people import importers, selectors, services
 from pingan.people.exports import EXPORTER_NAME, export_params
@@ -66,9 +65,7 @@ def _searching(request: HttpRequest) -> bool:
 def person_list(request: HttpRequest) -> HttpResponse:
     _require(request, "people.view_people")
     filters = selectors.PersonFilter.from_params(request.GET)
-    page = CappedPaginator(selectors.person_list(user=request.user, filters=filters), 50).get_page(
-        request.GET.get("page")
-    )
+    page = selectors.person_pages(user=request.user, filters=filters).get_page(request.GET.get("page"))
     return render(
         request,
         "people/person_list.html",
