@@ -154,6 +154,12 @@ def main() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_size_pretty(pg_total_relation_size('people_person'))")
         results["people_table_size"] = cursor.fetchone()[0]
+        # the server settings the figures depend on (the app sets random_page_cost and jit per session)
+        settings_shown = {}
+        for name in ("server_version", "shared_buffers", "random_page_cost", "jit"):
+            cursor.execute(f"SHOW {name}")
+            settings_shown[name] = cursor.fetchone()[0]
+        results["postgres"] = settings_shown
     users = {
         "community": _user("bench_community", Role.COMMUNITY_STAFF, community),
         "commander": _user("bench_commander", Role.COMMANDER, district),

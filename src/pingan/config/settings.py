@@ -125,6 +125,11 @@ DATABASE_URL = env_str("DATABASE_URL", _default_sqlite)
 DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("PINGAN_DB_CONN_MAX_AGE", 60))
 }
+# PostgreSQL's cost of a random page read, set on every connection (core.apps.postgres_session_settings):
+# 1.1 for data on SSD or in memory (the server default, 4, models spinning disks and made the planner walk
+# 50,000 rows in list order rather than read 2,000 through an index: docs/benchmarks.md); "" keeps the
+# server's own setting.
+PG_RANDOM_PAGE_COST = env_str("PINGAN_PG_RANDOM_PAGE_COST", "1.1")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(str(DATABASES["default"]["NAME"])).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -207,10 +207,11 @@ def person_list(
     return (filters or PersonFilter()).apply(qs, houses=_scoped(user, House.objects.all()))
 
 
-def person_pages(*, user: Any, filters: PersonFilter, per_page: int = 50) -> CappedPaginator:
+def person_pages(*, user: Any, filters: PersonFilter, per_page: int | None = None) -> CappedPaginator:
     """The list page's pages: a search reads its first 100 matches in one query
     (``FirstMatchesPaginator``, newest first); the roster without a search counts up to 10,000 and is read
     by name (``CappedPaginator``)."""
+    per_page = per_page or PAGE_SIZE
     listed = person_list(user=user, filters=filters).only(*LIST_COLUMNS)
     if not filters.searching:
         return CappedPaginator(listed, per_page)
@@ -219,6 +220,8 @@ def person_pages(*, user: Any, filters: PersonFilter, per_page: int = 50) -> Cap
     rows = person_list(user=user, filters=replace(filters, q="")).only(*LIST_COLUMNS)
     return FirstMatchesPaginator(listed, per_page, rows=rows)
 
+
+PAGE_SIZE = 50
 
 # What a list row shows (people/person_list.html): two of the four encrypted fields are decrypted, not four
 LIST_COLUMNS = (
