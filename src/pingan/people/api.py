@@ -12,8 +12,24 @@ from pingan.core.ratelimit import rate_limit
 from pingan.core.sensitive import reveal_fields
 from pingan.people import selectors, services
 from pingan.people.schemas import (
+    FloatingIn,
+    FloatingOut,
+    FloatingUpdateIn,
+    HouseholdIn,
+    HouseholdMemberIn,
+    HouseholdOut,
     HouseIn,
     HouseOut,
+    HouseUpdateIn,
+    MergeIn,
+    MoveInIn,
+    MoveOutIn,
+    OccupancyEndIn,
+    OccupancyIn,
+    OccupancyOut,
+    OverseasIn,
+    OverseasOut,
+    OverseasUpdateIn,
     PersonDetailOut,
     PersonFilterIn,
     PersonIn,
@@ -99,3 +115,175 @@ def create_house(request: HttpRequest, payload: HouseIn) -> Any:
     data = payload.dict()
     area = _area(request, data.pop("area_id"))
     return Status(201, services.house_create(actor=request.user, area=area, data=data))
+
+
+# --- lifecycle, occupancy (以房管人), households, floating and overseas records ---------------------------
+# Thin: every rule, scope check and audit row is in the service (the same ones as the record screens).
+
+
+def _person_ref(person_id: int | None, field: str) -> Any:
+    """A person given by id for a service that takes the object; one that does not exist is reported as
+    one outside the caller's sight ("辖区内没有该人员": the service checks visibility)."""
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    from pingan.people.models import Person
+
+    if person_id is None:
+        return None
+    person = Person.objects.filter(pk=person_id).first()
+    if person is None:
+        raise ValidationError({field: [_("辖区内没有该人员")]})
+    return person
+
+
+@router.post("/persons/{person_id}/move-out", response={200: PersonDetailOut, **ERROR_RESPONSES})
+def move_out(request: HttpRequest, person_id: int, payload: MoveOutIn) -> Any:
+    """Moved away, deceased or other (注销): closes the open occupancies, writes the history."""
+    person = services.person_move_out(
+        actor=request.user, person_id=person_id, status=payload.status, note=payload.note, on=payload.on
+    )
+    return _detail(person)
+
+
+@router.post("/persons/{person_id}/move-in", response={200: PersonDetailOut, **ERROR_RESPONSES})
+def move_in(request: HttpRequest, person_id: int, payload: MoveInIn) -> Any:
+    """Move in (or back) to a grid of the caller's scope, optionally into a house."""
+    house = selectors.house_get(user=request.user, house_id=payload.house_id) if payload.house_id else None
+    person = services.person_move_in(
+        actor=request.user,
+        person_id=person_id,
+        area=_area(request, payload.area_id),
+        house=house,
+        note=payload.note,
+        on=payload.on,
+    )
+    return _detail(person)
+
+
+@router.post("/persons/{person_id}/merge", response={200: PersonDetailOut, **ERROR_RESPONSES})
+def merge_person(request: HttpRequest, person_id: int, payload: MergeIn) -> Any:
+    """Merge the duplicate ``merge_id`` into this person (every link kept, audited on both)."""
+    person = services.person_merge(
+        actor=request.user, keep_id=person_id, merge_id=payload.merge_id, reason=payload.reason
+    )
+    return _detail(person)
+
+
+@router.patch("/houses/{house_id}", response={200: HouseOut, **ERROR_RESPONSES})
+def update_house(request: HttpRequest, house_id: int, payload: HouseUpdateIn) -> Any:
+    return services.house_update(actor=request.user, house_id=house_id, data=payload.dict(exclude_unset=True))
+
+
+@router.get("/houses/{house_id}/occupancies", response={200: list[OccupancyOut], **ERROR_RESPONSES})
+def list_occupancies(request: HttpRequest, house_id: int) -> Any:
+    """Who lives or lived in the house (以房管人), open occupancies first."""
+    house = selectors.house_get(user=request.user, house_id=house_id)
+    return list(selectors.house_occupancies(user=request.user, house=house))
+
+
+@router.post("/houses/{house_id}/occupancies", response={201: OccupancyOut, **ERROR_RESPONSES})
+def start_occupancy(request: HttpRequest, house_id: int, payload: OccupancyIn) -> Any:
+    occupancy = services.occupancy_start(
+        actor=request.user,
+        person_id=payload.person_id,
+        house_id=house_id,
+        role=payload.role,
+        start=payload.start,
+    )
+    return Status(201, occupancy)
+
+
+@router.post("/occupancies/{occupancy_id}/end", response={200: OccupancyOut, **ERROR_RESPONSES})
+def end_occupancy(request: HttpRequest, occupancy_id: int, payload: OccupancyEndIn) -> Any:
+    return services.occupancy_end(actor=request.user, occupancy_id=occupancy_id, end=payload.end)
+
+
+def _household(request: HttpRequest, household: Any) -> dict[str, Any]:
+    members = selectors.household_members(user=request.user, household=household)
+    return {
+        "id": household.pk,
+        "number": household.number,
+        "area_id": household.area_id,
+        "householder_id": household.householder_id,
+        "house_id": household.house_id,
+        "members": [
+            {"person_id": m.person_id, "name": m.person.name, "relation": m.relation} for m in members
+        ],
+    }
+
+
+@router.post("/households", response={201: HouseholdOut, **ERROR_RESPONSES})
+def create_household(request: HttpRequest, payload: HouseholdIn) -> Any:
+    house = selectors.house_get(user=request.user, house_id=payload.house_id) if payload.house_id else None
+    household = services.household_create(
+        actor=request.user,
+        area=_area(request, payload.area_id),
+        number=payload.number,
+        householder=_person_ref(payload.householder_id, "householder_id"),
+        house=house,
+    )
+    return Status(201, _household(request, household))
+
+
+@router.get("/households/{household_id}", response={200: HouseholdOut, **ERROR_RESPONSES})
+def get_household(request: HttpRequest, household_id: int) -> Any:
+    return _household(request, selectors.household_get(user=request.user, household_id=household_id))
+
+
+@router.post("/households/{household_id}/members", response={201: HouseholdOut, **ERROR_RESPONSES})
+def add_member(request: HttpRequest, household_id: int, payload: HouseholdMemberIn) -> Any:
+    services.household_add_member(
+        actor=request.user, household_id=household_id, person_id=payload.person_id, relation=payload.relation
+    )
+    household = selectors.household_get(user=request.user, household_id=household_id)
+    return Status(201, _household(request, household))
+
+
+def _floating_data(payload: Any, *, partial: bool) -> dict[str, Any]:
+    data = payload.dict(exclude_unset=partial)
+    if "landlord_id" in data:
+        data["landlord"] = _person_ref(data.pop("landlord_id"), "landlord_id")
+    return data
+
+
+@router.get("/persons/{person_id}/floating", response={200: list[FloatingOut], **ERROR_RESPONSES})
+def list_floating(request: HttpRequest, person_id: int) -> Any:
+    person = selectors.person_get(user=request.user, person_id=person_id, audit=False)
+    return list(person.floating_records.order_by("-registered_on", "-pk"))
+
+
+@router.post("/persons/{person_id}/floating", response={201: FloatingOut, **ERROR_RESPONSES})
+def register_floating(request: HttpRequest, person_id: int, payload: FloatingIn) -> Any:
+    """Floating-population record (流动人口登记): permit, period, inflow reason, landlord."""
+    record = services.floating_register(
+        actor=request.user, person_id=person_id, data=_floating_data(payload, partial=False)
+    )
+    return Status(201, record)
+
+
+@router.patch("/floating/{record_id}", response={200: FloatingOut, **ERROR_RESPONSES})
+def update_floating(request: HttpRequest, record_id: int, payload: FloatingUpdateIn) -> Any:
+    return services.floating_update(
+        actor=request.user, record_id=record_id, data=_floating_data(payload, partial=True)
+    )
+
+
+@router.get("/persons/{person_id}/overseas", response={200: list[OverseasOut], **ERROR_RESPONSES})
+def list_overseas(request: HttpRequest, person_id: int) -> Any:
+    person = selectors.person_get(user=request.user, person_id=person_id, audit=False)
+    return list(person.overseas_records.order_by("-entry_date", "-pk"))
+
+
+@router.post("/persons/{person_id}/overseas", response={201: OverseasOut, **ERROR_RESPONSES})
+def register_overseas(request: HttpRequest, person_id: int, payload: OverseasIn) -> Any:
+    """Overseas record (境外人员登记): nationality, foreign names, document, visa, stay, purpose."""
+    record = services.overseas_register(actor=request.user, person_id=person_id, data=payload.dict())
+    return Status(201, record)
+
+
+@router.patch("/overseas/{record_id}", response={200: OverseasOut, **ERROR_RESPONSES})
+def update_overseas(request: HttpRequest, record_id: int, payload: OverseasUpdateIn) -> Any:
+    return services.overseas_update(
+        actor=request.user, record_id=record_id, data=payload.dict(exclude_unset=True)
+    )

@@ -95,3 +95,151 @@ class HouseIn(Schema):
     code: str | None = Field(None, max_length=40)
     use: str = Field("residential", max_length=20)
     rented: bool = False
+
+
+class HouseUpdateIn(Schema):
+    compound: str | None = Field(None, max_length=80)
+    building: str | None = Field(None, max_length=20)
+    unit: str | None = Field(None, max_length=20)
+    room: str | None = Field(None, max_length=20)
+    code: str | None = Field(None, max_length=40)
+    use: str | None = Field(None, max_length=20)
+    rented: bool | None = None
+    hazards: str | None = Field(None, max_length=200)
+
+
+class MoveOutIn(Schema):
+    status: str = Field("moved_out", max_length=12, description="moved_out | deceased | other")
+    note: str = Field("", max_length=200)
+    on: dt.date | None = None
+
+
+class MoveInIn(Schema):
+    area_id: int = Field(..., ge=1, le=2**62)
+    house_id: int | None = Field(None, ge=1, le=2**62)
+    note: str = Field("", max_length=200)
+    on: dt.date | None = None
+
+
+class MergeIn(Schema):
+    merge_id: int = Field(..., ge=1, le=2**62, description="the duplicate, merged into this person")
+    reason: str = Field(max_length=200)
+
+
+class OccupancyIn(Schema):
+    person_id: int = Field(..., ge=1, le=2**62)
+    role: str = Field("resident", max_length=10, description="owner | tenant | resident")
+    start: dt.date | None = None
+
+
+class OccupancyEndIn(Schema):
+    end: dt.date | None = None
+
+
+class OccupancyOut(Schema):
+    id: int
+    person_id: int
+    house_id: int
+    role: str
+    start: dt.date | None
+    end: dt.date | None
+
+
+class HouseholdIn(Schema):
+    area_id: int = Field(..., ge=1, le=2**62)
+    number: str = Field(max_length=40)
+    householder_id: int | None = Field(None, ge=1, le=2**62)
+    house_id: int | None = Field(None, ge=1, le=2**62)
+
+
+class HouseholdMemberIn(Schema):
+    person_id: int = Field(..., ge=1, le=2**62)
+    relation: str = Field(max_length=20, description="code table household_relation (code or label)")
+
+
+class HouseholdMemberOut(Schema):
+    person_id: int
+    name: Masked("name")  # type: ignore[valid-type]
+    relation: str
+
+
+class HouseholdOut(Schema):
+    id: int
+    number: str
+    area_id: int
+    householder_id: int | None
+    house_id: int | None
+    members: list[HouseholdMemberOut]
+
+
+class FloatingIn(Schema):
+    permit_type: str = Field("residence", max_length=20, description="residence | temporary | none")
+    permit_number: str = Field("", max_length=60)
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    inflow_reason: str = Field("", max_length=80)
+    registered_on: dt.date | None = None
+    last_verified_on: dt.date | None = None
+    landlord_id: int | None = Field(None, ge=1, le=2**62)
+
+
+class FloatingUpdateIn(Schema):
+    permit_type: str | None = Field(None, max_length=20)
+    permit_number: str | None = Field(None, max_length=60)
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    inflow_reason: str | None = Field(None, max_length=80)
+    registered_on: dt.date | None = None
+    last_verified_on: dt.date | None = None
+    landlord_id: int | None = Field(None, ge=1, le=2**62)
+
+
+class FloatingOut(Schema):
+    id: int
+    person_id: int
+    permit_type: str
+    permit_number: Masked("generic")  # type: ignore[valid-type]
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+    inflow_reason: str
+    registered_on: dt.date | None
+    last_verified_on: dt.date | None
+    landlord_id: int | None
+
+
+class OverseasIn(Schema):
+    nationality: str = Field(max_length=40, description="code table nationality (code or label)")
+    foreign_surname: str = Field("", max_length=60)
+    foreign_given_name: str = Field("", max_length=80)
+    document_number: str = Field("", max_length=60)
+    visa_type: str = Field("", max_length=40)
+    entry_date: dt.date | None = None
+    stay_until: dt.date | None = None
+    expected_departure: dt.date | None = None
+    purpose: str = Field("", max_length=60)
+
+
+class OverseasUpdateIn(Schema):
+    nationality: str | None = Field(None, max_length=40)
+    foreign_surname: str | None = Field(None, max_length=60)
+    foreign_given_name: str | None = Field(None, max_length=80)
+    document_number: str | None = Field(None, max_length=60)
+    visa_type: str | None = Field(None, max_length=40)
+    entry_date: dt.date | None = None
+    stay_until: dt.date | None = None
+    expected_departure: dt.date | None = None
+    purpose: str | None = Field(None, max_length=60)
+
+
+class OverseasOut(Schema):
+    id: int
+    person_id: int
+    nationality: str
+    foreign_surname: str
+    foreign_given_name: str
+    document_number: Masked("generic")  # type: ignore[valid-type]
+    visa_type: str
+    entry_date: dt.date | None
+    stay_until: dt.date | None
+    expected_departure: dt.date | None
+    purpose: str

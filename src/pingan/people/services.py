@@ -788,7 +788,9 @@ def floating_update(*, actor: Any, record_id: int, data: Mapping[str, Any]) -> F
     record = floating_get(user=actor, record_id=record_id)  # 404: missing or outside the scope
     record = FloatingRecord.objects.select_for_update().get(pk=record.pk)
     _require(actor, "people.manage_person", record.person)
-    values = _clean_floating(actor, record.person, data)
+    # checked as a whole (a new "valid to" against the kept "valid from"): the record, then the change
+    current = {name: getattr(record, name) for name in FLOATING_FIELDS}
+    values = _clean_floating(actor, record.person, {**current, **data})
     return _apply_record(
         actor, record, FLOATING_FIELDS, values, "person.floating_update", sensitive=("permit_number",)
     )
