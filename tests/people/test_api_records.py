@@ -137,6 +137,10 @@ def test_households(a1, tree, community_a1, community_b1):
     assert assert_error(missing, 422)["details"][0]["field"] == "householder_id"
     other = api_client_for(community_b1)
     assert_error(other.get(f"/api/v1/households/{household['id']}"), 404)
+    b1_member = _post(
+        other, f"/api/v1/households/{household['id']}/members", {"person_id": li.pk, "relation": "10"}
+    )
+    assert_error(b1_member, 404)
     assert_error(_post(other, "/api/v1/households", {**body, "number": "H-0003"}), 404)
 
 
@@ -175,7 +179,7 @@ def test_floating_records(a1, community_a1, community_b1):
     assert_error(_patch(other, f"/api/v1/floating/{record['id']}", {"inflow_reason": "x"}), 404)
 
 
-def test_overseas_records(a1, community_a1, leader):
+def test_overseas_records(a1, community_a1, community_b1, leader):
     _house, zhang, _li = a1
     client = api_client_for(community_a1)
     body = {
@@ -202,4 +206,10 @@ def test_overseas_records(a1, community_a1, leader):
         and fixed.json()["nationality"] == "USA"
     )
     assert len(api_client_for(leader).get(f"/api/v1/persons/{zhang.pk}/overseas").json()) == 1  # reads
+    other = api_client_for(community_b1)
+    assert_error(other.get(f"/api/v1/persons/{zhang.pk}/overseas"), 404)
+    assert_error(_patch(other, f"/api/v1/overseas/{record['id']}", {"purpose": "x"}), 404)
+    assert (
+        _patch(client, f"/api/v1/overseas/{record['id']}", {}).json()["purpose"] == "探亲"
+    )  # B1 changed nothing
     assert_error(_post(api_client_for(leader), f"/api/v1/persons/{zhang.pk}/overseas", body), 404)
