@@ -135,7 +135,11 @@ def test_households(a1, tree, community_a1, community_b1):
     assert client.get(f"/api/v1/households/{household['id']}").json() == added.json()
     missing = _post(client, "/api/v1/households", {**body, "number": "H-0002", "householder_id": 10**9})
     assert assert_error(missing, 422)["details"][0]["field"] == "householder_id"
+    listed = client.get("/api/v1/households?number=H-").json()
+    assert listed["count"] == 1 and listed["items"][0]["id"] == household["id"]
+    assert client.get(f"/api/v1/households?house_id={house.pk}").json()["count"] == 1
     other = api_client_for(community_b1)
+    assert other.get("/api/v1/households").json()["count"] == 0
     assert_error(other.get(f"/api/v1/households/{household['id']}"), 404)
     b1_member = _post(
         other, f"/api/v1/households/{household['id']}/members", {"person_id": li.pk, "relation": "10"}

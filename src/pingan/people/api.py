@@ -15,9 +15,11 @@ from pingan.people.schemas import (
     FloatingIn,
     FloatingOut,
     FloatingUpdateIn,
+    HouseholdFilterIn,
     HouseholdIn,
     HouseholdMemberIn,
     HouseholdOut,
+    HouseholdSummaryOut,
     HouseIn,
     HouseOut,
     HouseUpdateIn,
@@ -211,6 +213,18 @@ def _household(request: HttpRequest, household: Any) -> dict[str, Any]:
             {"person_id": m.person_id, "name": m.person.name, "relation": m.relation} for m in members
         ],
     }
+
+
+@router.get("/households", response={200: list[HouseholdSummaryOut], **ERROR_RESPONSES})
+@paginate(Page)
+def list_households(request: HttpRequest, filters: Query[HouseholdFilterIn]) -> Any:
+    """Households in the caller's jurisdiction, by number (``number``: its beginning; ``house_id``)."""
+    qs = selectors.household_list(user=request.user).order_by("number", "pk")
+    if filters.number.strip():
+        qs = qs.filter(number__startswith=filters.number.strip())
+    if filters.house_id is not None:
+        qs = qs.filter(house_id=filters.house_id)
+    return qs
 
 
 @router.post("/households", response={201: HouseholdOut, **ERROR_RESPONSES})

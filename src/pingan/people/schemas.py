@@ -163,6 +163,19 @@ class HouseholdMemberOut(Schema):
     relation: str
 
 
+class HouseholdFilterIn(Schema):
+    number: str = Field("", max_length=30, description="the household number's beginning")
+    house_id: int | None = Field(None, ge=1, le=2**62)
+
+
+class HouseholdSummaryOut(Schema):
+    id: int
+    number: str
+    area_id: int
+    householder_id: int | None
+    house_id: int | None
+
+
 class HouseholdOut(Schema):
     id: int
     number: str
