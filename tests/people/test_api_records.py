@@ -148,7 +148,7 @@ def test_households(a1, tree, community_a1, community_b1):
     assert_error(_post(other, "/api/v1/households", {**body, "number": "H-0003"}), 404)
 
 
-def test_floating_records(a1, community_a1, community_b1):
+def test_floating_records(a1, tree, community_a1, community_b1, person_data):
     _house, zhang, li = a1
     client = api_client_for(community_a1)
     body = {
@@ -175,6 +175,14 @@ def test_floating_records(a1, community_a1, community_b1):
         _patch(client, f"/api/v1/floating/{record['id']}", {"landlord_id": None}).json()["landlord_id"]
         is None
     )
+    # a landlord outside the caller's sight answers as one that does not exist
+    b1_person, _ = person_register(actor=community_b1, area=tree.b1_1, data=person_data(seq=9, name="王九"))
+    for landlord_id in (b1_person.pk, 10**9):
+        hidden = _patch(client, f"/api/v1/floating/{record['id']}", {"landlord_id": landlord_id})
+        assert assert_error(hidden, 422)["details"][0] == {
+            "field": "landlord_id",
+            "message": "辖区内没有该人员",
+        }
     self_landlord = _patch(client, f"/api/v1/floating/{record['id']}", {"landlord_id": zhang.pk})
     assert "房东不能是本人" in json.dumps(assert_error(self_landlord, 422)["details"], ensure_ascii=False)
     assert [r["id"] for r in client.get(f"/api/v1/persons/{zhang.pk}/floating").json()] == [record["id"]]

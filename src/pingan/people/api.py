@@ -123,17 +123,15 @@ def create_house(request: HttpRequest, payload: HouseIn) -> Any:
 # Thin: every rule, scope check and audit row is in the service (the same ones as the record screens).
 
 
-def _person_ref(person_id: int | None, field: str) -> Any:
-    """A person given by id for a service that takes the object; one that does not exist is reported as
-    one outside the caller's sight ("辖区内没有该人员": the service checks visibility)."""
+def _person_ref(request: HttpRequest, person_id: int | None, field: str) -> Any:
+    """A person given by id (householder, landlord), picked as the record forms pick one
+    (``selectors.person_pick``): missing and outside the caller's sight answer alike, "辖区内没有该人员"."""
     from django.core.exceptions import ValidationError
     from django.utils.translation import gettext as _
 
-    from pingan.people.models import Person
-
     if person_id is None:
         return None
-    person = Person.objects.filter(pk=person_id).first()
+    person = selectors.person_pick(user=request.user, text=str(person_id))
     if person is None:
         raise ValidationError({field: [_("辖区内没有该人员")]})
     return person
@@ -234,7 +232,7 @@ def create_household(request: HttpRequest, payload: HouseholdIn) -> Any:
         actor=request.user,
         area=_area(request, payload.area_id),
         number=payload.number,
-        householder=_person_ref(payload.householder_id, "householder_id"),
+        householder=_person_ref(request, payload.householder_id, "householder_id"),
         house=house,
     )
     return Status(201, _household(request, household))
@@ -254,10 +252,10 @@ def add_member(request: HttpRequest, household_id: int, payload: HouseholdMember
     return Status(201, _household(request, household))
 
 
-def _floating_data(payload: Any, *, partial: bool) -> dict[str, Any]:
+def _floating_data(request: HttpRequest, payload: Any, *, partial: bool) -> dict[str, Any]:
     data = payload.dict(exclude_unset=partial)
     if "landlord_id" in data:
-        data["landlord"] = _person_ref(data.pop("landlord_id"), "landlord_id")
+        data["landlord"] = _person_ref(request, data.pop("landlord_id"), "landlord_id")
     return data
 
 
@@ -271,7 +269,7 @@ def list_floating(request: HttpRequest, person_id: int) -> Any:
 def register_floating(request: HttpRequest, person_id: int, payload: FloatingIn) -> Any:
     """Floating-population record (流动人口登记): permit, period, inflow reason, landlord."""
     record = services.floating_register(
-        actor=request.user, person_id=person_id, data=_floating_data(payload, partial=False)
+        actor=request.user, person_id=person_id, data=_floating_data(request, payload, partial=False)
     )
     return Status(201, record)
 
@@ -279,7 +277,7 @@ def register_floating(request: HttpRequest, person_id: int, payload: FloatingIn)
 @router.patch("/floating/{record_id}", response={200: FloatingOut, **ERROR_RESPONSES})
 def update_floating(request: HttpRequest, record_id: int, payload: FloatingUpdateIn) -> Any:
     return services.floating_update(
-        actor=request.user, record_id=record_id, data=_floating_data(payload, partial=True)
+        actor=request.user, record_id=record_id, data=_floating_data(request, payload, partial=True)
     )
 
 

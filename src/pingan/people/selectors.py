@@ -204,7 +204,10 @@ def person_list(
         return Person.objects.none()
     qs = scoped_visible(Person.objects.filter(merged_into__isnull=True), user, reason)
     qs = qs.select_related("area", "current_house")
-    return (filters or PersonFilter()).apply(qs, houses=_scoped(user, House.objects.all()))
+    filters = filters or PersonFilter()
+    # an address is looked for among the user's houses (only a search needs them)
+    houses = _scoped(user, House.objects.all()) if filters.searching else None
+    return filters.apply(qs, houses=houses)
 
 
 def person_pages(*, user: Any, filters: PersonFilter, per_page: int | None = None) -> CappedPaginator:
