@@ -15,9 +15,11 @@ from pingan.people.schemas import (
     FloatingIn,
     FloatingOut,
     FloatingUpdateIn,
+    HouseholderIn,
     HouseholdFilterIn,
     HouseholdIn,
     HouseholdMemberIn,
+    HouseholdMemberRemoveIn,
     HouseholdOut,
     HouseholdSummaryOut,
     HouseIn,
@@ -250,6 +252,30 @@ def add_member(request: HttpRequest, household_id: int, payload: HouseholdMember
     )
     household = selectors.household_get(user=request.user, household_id=household_id)
     return Status(201, _household(request, household))
+
+
+# Actions on a member are POSTs under /households/{household_id} with the person in the body (not
+# DELETE /households/{id}/members/{person_id}): one path parameter, so the cross-jurisdiction matrix gate
+# reaches them as object operations of GET /households.
+@router.post("/households/{household_id}/members/remove", response={200: HouseholdOut, **ERROR_RESPONSES})
+def remove_member(request: HttpRequest, household_id: int, payload: HouseholdMemberRemoveIn) -> Any:
+    """Take a member out of the household; the householder only as its last member."""
+    household = services.household_remove_member(
+        actor=request.user, household_id=household_id, person_id=payload.person_id
+    )
+    return _household(request, selectors.household_get(user=request.user, household_id=household.pk))
+
+
+@router.post("/households/{household_id}/householder", response={200: HouseholdOut, **ERROR_RESPONSES})
+def change_householder(request: HttpRequest, household_id: int, payload: HouseholderIn) -> Any:
+    """Make a member the householder; the former householder gets ``former_relation``."""
+    household = services.household_change_householder(
+        actor=request.user,
+        household_id=household_id,
+        person_id=payload.person_id,
+        former_relation=payload.former_relation,
+    )
+    return _household(request, selectors.household_get(user=request.user, household_id=household.pk))
 
 
 def _floating_data(request: HttpRequest, payload: Any, *, partial: bool) -> dict[str, Any]:

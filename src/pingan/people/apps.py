@@ -39,6 +39,11 @@ class PeopleConfig(AppConfig):
         register(NavItem(section, _("房屋"), "people:houses", "house", perm("people.view_people"), order=21))
         register(
             NavItem(
+                section, _("户"), "people:household_list", "house-heart", perm("people.view_people"), order=21
+            )
+        )
+        register(
+            NavItem(
                 section, _("导入花名册"), "people:import", "upload", perm("people.import_people"), order=22
             )
         )

@@ -178,6 +178,42 @@ class HouseholdMemberForm(_PickerForm):
         bootstrap(self)
 
 
+class HouseholderForm(forms.Form):
+    """变更户主: the new householder among the members the user sees, and what the former one becomes."""
+
+    person = forms.ChoiceField(label=_("新户主"), error_messages={"required": _("请选择新户主")})
+    former_relation = forms.ChoiceField(
+        label=_("原户主与新户主的关系"),
+        required=False,
+        help_text=_("原户主留在本户，按所选关系登记"),
+    )
+
+    def __init__(self, *args: Any, members: Any, householder_id: int | None, **kwargs: Any) -> None:
+        from pingan.core.masking import mask_id_number, mask_name
+
+        super().__init__(*args, **kwargs)
+        self.fields["person"].choices = [  # type: ignore[attr-defined]
+            ("", "—"),
+            *(
+                (
+                    str(m.person_id),
+                    f"{mask_name(m.person.name)} · {mask_id_number(m.person.id_number) or '—'}",
+                )
+                for m in members
+                if m.person_id != householder_id
+            ),
+        ]
+        self.fields["former_relation"].choices = [  # type: ignore[attr-defined]
+            (code, label) for code, label in _codes("household_relation") if code != "02"
+        ]
+        if householder_id is not None:
+            self.fields["former_relation"].required = True
+            self.fields["former_relation"].error_messages["required"] = _("请选择原户主与新户主的关系")
+        else:  # no householder yet: nobody to give a new relation to
+            del self.fields["former_relation"]
+        bootstrap(self)
+
+
 class FloatingForm(_PickerForm):
     permit_type = forms.ChoiceField(label=_("证件类别"), choices=FloatingRecord.PermitType.choices)
     permit_number = forms.CharField(label=_("居住证号"), max_length=40, required=False)

@@ -157,6 +157,20 @@ class HouseholdMemberIn(Schema):
     relation: str = Field(max_length=20, description="code table household_relation (code or label)")
 
 
+class HouseholdMemberRemoveIn(Schema):
+    person_id: int = Field(..., ge=1, le=2**62)
+
+
+class HouseholderIn(Schema):
+    person_id: int = Field(..., ge=1, le=2**62, description="a member of the household: the new householder")
+    former_relation: str = Field(
+        "",
+        max_length=20,
+        description="code table household_relation (code or label, not 02): what the former householder "
+        "becomes; required when the household has a householder",
+    )
+
+
 class HouseholdMemberOut(Schema):
     person_id: int
     name: Masked("name")  # type: ignore[valid-type]

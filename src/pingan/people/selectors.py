@@ -313,8 +313,61 @@ def house_residents(*, user: Any, house: House) -> QuerySet[Person]:
     return person_list(user=user, filters=PersonFilter(house_id=house.pk))
 
 
-def household_list(*, user: Any) -> QuerySet[Household]:
-    return _scoped(user, Household.objects.select_related("area", "householder", "house"))
+def household_list(*, user: Any, number: str = "", area_id: int | None = None) -> QuerySet[Household]:
+    """Households in the user's scope; ``number``: part of the 户号; ``area_id``: in that area's subtree."""
+    from pingan.areas.models import Area, subtree_q
+    from pingan.people.services import clean_text
+
+    qs = _scoped(user, Household.objects.select_related("area", "householder", "house"))
+    number = clean_text(number).replace(" ", "")
+    if number:
+        qs = qs.filter(number__contains=number)
+    if area_id:
+        area = Area.objects.filter(pk=area_id).first()
+        qs = qs.filter(area__in=Area.objects.filter(subtree_q(area.code))) if area else qs.none()
+    return qs
+
+
+class HouseholdPaginator(CappedPaginator):
+    """The household list's pages: each row of a page also gets ``member_count`` (its members the user may
+    see) and ``householder_name`` (the householder's name when the user may see them, else ""), read for
+    the page's rows in two queries (no query per row)."""
+
+    def __init__(self, object_list: Any, per_page: int, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(object_list, per_page, *args, **kwargs)
+        self.user = user
+
+    def _rows(self, bottom: int, top: int) -> list[Any]:
+        from django.db.models import Count
+
+        rows = super()._rows(bottom, top)
+        if not rows:
+            return rows
+        visible = person_list(user=self.user, filters=PersonFilter(status="all"))
+        counts = dict(
+            HouseholdMember.objects.filter(
+                household__in=[r.pk for r in rows], person__in=visible.values("pk")
+            )
+            .order_by()
+            .values("household")
+            .annotate(n=Count("pk"))
+            .values_list("household", "n")
+        )
+        heads = {r.householder_id for r in rows if r.householder_id}
+        names = dict(visible.filter(pk__in=heads).values_list("pk", "name")) if heads else {}
+        for row in rows:
+            row.member_count = counts.get(row.pk, 0)
+            row.householder_name = names.get(row.householder_id, "")
+        return rows
+
+
+def household_pages(
+    *, user: Any, number: str = "", area_id: int | None = None, per_page: int | None = None
+) -> HouseholdPaginator:
+    """The household list page (户号 order), counted up to ``CappedPaginator.CAP``."""
+    qs = household_list(user=user, number=number, area_id=area_id).select_related(None)
+    qs = qs.select_related("area", "house").order_by("number", "pk")
+    return HouseholdPaginator(qs, per_page or PAGE_SIZE, user=user)
 
 
 def household_get(*, user: Any, household_id: int) -> Household:

@@ -655,6 +655,7 @@ def household_add_member(*, actor: Any, household_id: int, person_id: int, relat
     household = household_get(user=actor, household_id=household_id)
     person = person_get(user=actor, person_id=person_id, audit=False)
     _require(actor, "people.manage_person", household)
+    household = Household.objects.select_for_update().get(pk=household.pk)  # see household_change_householder
     try:
         code = code_resolve("household_relation", relation)
     except UnknownCode:
@@ -664,6 +665,11 @@ def household_add_member(*, actor: Any, household_id: int, person_id: int, relat
     current = HouseholdMember.objects.filter(person=person).first()
     if current is not None and current.household_id != household.pk:
         raise ValidationError({"person": [_("该人员已属于另一户，请先从原户移出")]})
+    # one householder per household: replacing or demoting them is household_change_householder's work
+    if code == "02" and household.householder_id not in (None, person.pk):
+        raise ValidationError({"relation": [_("本户已有户主，如需更换户主请使用“变更户主”")]})
+    if code != "02" and household.householder_id == person.pk:
+        raise ValidationError({"relation": [_("该人员是户主，如需更换户主请使用“变更户主”")]})
     member, _created = HouseholdMember.objects.update_or_create(
         household=household, person=person, defaults={"relation": code}
     )
@@ -676,6 +682,81 @@ def household_add_member(*, actor: Any, household_id: int, person_id: int, relat
         changes={"person": [None, person.pk], "relation": [None, code]},
     )
     return member
+
+
+def _household_for_change(actor: Any, household_id: int, person_id: int) -> tuple[Household, Person]:
+    """The household (locked until the transaction ends) and the person, both in the actor's sight (404
+    otherwise), and the actor allowed to manage the household (a leader reads only)."""
+    from pingan.people.selectors import household_get, person_get
+
+    household = household_get(user=actor, household_id=household_id)  # 404: missing or outside the scope
+    person = person_get(user=actor, person_id=person_id, audit=False)
+    _require(actor, "people.manage_person", household)
+    # every change of a household's members locks its row first: two at once run one after the other,
+    # the second reading what the first wrote (no lost update, never two householders)
+    return Household.objects.select_for_update().get(pk=household.pk), person
+
+
+@transaction.atomic
+def household_remove_member(*, actor: Any, household_id: int, person_id: int) -> Household:
+    """Take a person out of a household. The householder goes last: while other members remain, the
+    householder is changed first (``household_change_householder``)."""
+    household, person = _household_for_change(actor, household_id, person_id)
+    member = HouseholdMember.objects.filter(household=household, person=person).first()
+    if member is None:
+        raise ValidationError({"person": [_("该人员不是本户成员")]})
+    others = HouseholdMember.objects.filter(household=household).exclude(pk=member.pk)
+    if household.householder_id == person.pk and others.exists():
+        raise ValidationError({"person": [_("户内还有其他成员，不能移出户主；请先变更户主，再移出该人员")]})
+    member.delete()
+    changes: dict[str, Any] = {"person": [person.pk, None], "relation": [member.relation, None]}
+    if household.householder_id == person.pk:
+        household.householder = None
+        household.save(update_fields=["householder", "updated_at"])
+        changes["householder"] = [person.pk, None]
+    audit_record(actor=actor, action="household.member_remove", obj=household, changes=changes)
+    return household
+
+
+@transaction.atomic
+def household_change_householder(
+    *, actor: Any, household_id: int, person_id: int, former_relation: str = ""
+) -> Household:
+    """Make a member the householder (relation 02). The former householder stays a member with the
+    relation ``former_relation`` (code or label of table ``household_relation``, not 户主), required when
+    the household has one."""
+    household, person = _household_for_change(actor, household_id, person_id)
+    member = HouseholdMember.objects.filter(household=household, person=person).first()
+    if member is None:
+        raise ValidationError({"person": [_("新户主须是本户成员，请先添加为户成员")]})
+    if household.householder_id == person.pk and member.relation == "02":
+        raise ValidationError({"person": [_("该人员已是户主")]})
+    # the members who hold 02 now (the householder; more than one only in data written before this rule)
+    former = HouseholdMember.objects.filter(household=household, relation="02").exclude(pk=member.pk)
+    former_ids = list(former.values_list("pk", flat=True))
+    code = ""
+    if former_relation or former_ids:
+        try:
+            code = code_resolve("household_relation", former_relation)
+        except UnknownCode:
+            message = _("“%(v)s”不是有效的与户主关系") % {"v": former_relation}
+            raise ValidationError({"former_relation": [message]}) from None
+        if not code:
+            raise ValidationError({"former_relation": [_("请选择原户主与新户主的关系")]})
+        if code == "02":
+            raise ValidationError({"former_relation": [_("原户主与新户主的关系不能是户主")]})
+    before = household.householder_id
+    HouseholdMember.objects.filter(pk__in=former_ids).update(relation=code)
+    relation = member.relation
+    member.relation = "02"
+    member.save(update_fields=["relation"])
+    household.householder = person
+    household.save(update_fields=["householder", "updated_at"])
+    changes: dict[str, Any] = {"householder": [before, person.pk], "relation": [relation, "02"]}
+    if former_ids:
+        changes["former_relation"] = ["02", code]
+    audit_record(actor=actor, action="household.householder", obj=household, changes=changes)
+    return household
 
 
 FLOATING_FIELDS = (

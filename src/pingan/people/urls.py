@@ -24,9 +24,20 @@ urlpatterns = [
     path("<int:person_id>/overseas/<int:record_id>/", views.overseas_edit, name="overseas_edit"),
     path("houses/<int:house_id>/occupants/new/", views.occupancy_add, name="occupancy_add"),
     path("occupancies/<int:occupancy_id>/end/", views.occupancy_end, name="occupancy_end"),
+    path("households/", views.household_list, name="household_list"),
     path("households/new/", views.household_create, name="household_create"),
     path("households/<int:household_id>/", views.household_detail, name="household"),
     path(
         "households/<int:household_id>/members/new/", views.household_member_add, name="household_member_add"
+    ),
+    path(
+        "households/<int:household_id>/members/remove/",
+        views.household_member_remove,
+        name="household_member_remove",
+    ),
+    path(
+        "households/<int:household_id>/householder/",
+        views.household_householder,
+        name="household_householder",
     ),
 ]

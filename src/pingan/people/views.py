@@ -24,6 +24,7 @@ from pingan.people.exports import EXPORTER_NAME, export_params
 from pingan.people.forms import (
     FloatingForm,
     HouseForm,
+    HouseholderForm,
     HouseholdForm,
     HouseholdMemberForm,
     ImportForm,
@@ -264,6 +265,26 @@ def house_edit(request: HttpRequest) -> HttpResponse:
     return render(request, "people/house_form.html", {"form": form})
 
 
+def household_list(request: HttpRequest) -> HttpResponse:
+    _require(request, "people.view_people")
+    number = request.GET.get("number", "").strip()[:30]
+    area = request.GET.get("area", "").strip()
+    areas = list(_areas(request))
+    area_id = int(area) if area.isdigit() and any(str(a.pk) == area for a in areas) else None
+    paginator = selectors.household_pages(user=request.user, number=number, area_id=area_id)
+    return render(
+        request,
+        "people/household_list.html",
+        {
+            "page": paginator.get_page(request.GET.get("page")),
+            "number": number,
+            "area_id": area_id,
+            "areas": areas,
+            "can_write": request.user.has_perm("people.write_people"),
+        },
+    )
+
+
 def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
     _require(request, "people.view_people")
     household = selectors.household_get(user=request.user, household_id=household_id)
@@ -377,9 +398,11 @@ def household_create(request: HttpRequest) -> HttpResponse:
     areas = list(_areas(request))
     initial: dict[str, Any] = _initial_pick(request, "householder")
     house_param = request.GET.get("house", "")
+    back = reverse("people:household_list")
     if house_param.isdigit():
         house = selectors.house_get(user=request.user, house_id=int(house_param))  # 404 outside the scope
         initial.update(house=house.code or str(house.pk), area=house.area_id)
+        back = reverse("people:house", args=[house.pk])
     form = HouseholdForm(request.POST or None, user=request.user, areas=areas, initial=initial)
     if request.method == "POST" and form.is_valid():
         area = next((a for a in areas if str(a.pk) == form.cleaned_data["area"]), None)
@@ -402,7 +425,7 @@ def household_create(request: HttpRequest) -> HttpResponse:
         request,
         form,
         title=_("新建户"),
-        back=reverse("people:houses"),
+        back=back,
         picker=_picker(request, "householder"),
     )
 
@@ -434,6 +457,54 @@ def household_member_add(request: HttpRequest, household_id: int) -> HttpRespons
         back=reverse("people:household", args=[household.pk]),
         subject=_("户号 %(n)s") % {"n": household.number},
         picker=_picker(request, "person"),
+    )
+
+
+def household_member_remove(request: HttpRequest, household_id: int) -> HttpResponse:
+    """移出户成员 (POST from the household page; the person in ``person``)."""
+    household = selectors.household_get(user=request.user, household_id=household_id)
+    _managed(request, household)
+    if request.method != "POST":
+        return redirect("people:household", household_id=household.pk)
+    person_id = request.POST.get("person", "")
+    if not person_id.isdigit() or len(person_id) > 18:
+        raise Http404
+    try:
+        services.household_remove_member(
+            actor=request.user, household_id=household.pk, person_id=int(person_id)
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, _("已移出户成员"))
+    return redirect("people:household", household_id=household.pk)
+
+
+def household_householder(request: HttpRequest, household_id: int) -> HttpResponse:
+    """变更户主: a member becomes the householder; the former one stays with the relation chosen here."""
+    household = selectors.household_get(user=request.user, household_id=household_id)
+    _managed(request, household)
+    members = selectors.household_members(user=request.user, household=household)
+    form = HouseholderForm(request.POST or None, members=members, householder_id=household.householder_id)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.household_change_householder(
+                actor=request.user,
+                household_id=household.pk,
+                person_id=int(form.cleaned_data["person"]),
+                former_relation=form.cleaned_data.get("former_relation", ""),
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已变更户主"))
+            return redirect("people:household", household_id=household.pk)
+    return _form_page(
+        request,
+        form,
+        title=_("变更户主"),
+        back=reverse("people:household", args=[household.pk]),
+        subject=_("户号 %(n)s") % {"n": household.number},
     )
 
 
