@@ -37,8 +37,9 @@ def in_scope(user: Any, obj: Any) -> bool:
         return False
     from pingan.areas.models import Area
 
-    area_id = obj.pk if isinstance(obj, Area) else getattr(obj, "area_id", None)
-    return user_scope(user).contains_area_id(area_id)
+    if isinstance(obj, Area):
+        return user_scope(user).contains_area(obj)
+    return user_scope(user).contains_area_id(getattr(obj, "area_id", None))
 
 
 is_system_admin = has_role(Role.SYSTEM_ADMIN)

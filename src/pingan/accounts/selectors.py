@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import reduce
+from functools import cached_property, reduce
 from operator import or_
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -27,9 +27,23 @@ class Scope:
     areas and of the areas their departments serve, narrowed by the scope switcher."""
 
     everything: bool = False
-    area_ids: frozenset[int] = field(default_factory=frozenset)
     root_codes: tuple[str, ...] = ()
     department_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @cached_property
+    def area_ids(self) -> frozenset[int]:
+        """The ids of every area in the subtrees of ``root_codes`` (read when first asked for: a request
+        that only checks an area it holds never reads them)."""
+        if self.everything or not self.root_codes:
+            return frozenset()
+        subtrees = reduce(or_, (subtree_q(code) for code in self.root_codes))
+        return frozenset(Area.objects.filter(subtrees).values_list("id", flat=True))
+
+    def contains_area(self, area: Area) -> bool:
+        """The area lies in the scope: the same answer as ``contains_area_id(area.pk)``, from its code."""
+        if area.pk is None:
+            return False
+        return self.everything or any(root <= area.code < root + ":" for root in self.root_codes)
 
     @property
     def is_empty(self) -> bool:
@@ -93,10 +107,7 @@ def _compute_scope(user: User) -> Scope:
     )
     if all_roots and all_roots.issubset(roots):
         return Scope(everything=True, root_codes=roots, department_ids=department_ids)
-    ids = frozenset(
-        Area.objects.filter(reduce(or_, (subtree_q(code) for code in roots))).values_list("id", flat=True)
-    )
-    return Scope(area_ids=ids, root_codes=roots, department_ids=department_ids)
+    return Scope(root_codes=roots, department_ids=department_ids)
 
 
 def user_scope(user: User | AnonymousUser | Any) -> Scope:

@@ -243,8 +243,12 @@ def chain_head(using: str = "default") -> tuple[int, str]:
     """(seq, row_hash) of the last row, or (0, GENESIS). Call under lock_chain."""
     from pingan.audit.models import AuditEvent
 
-    last = AuditEvent.objects.using(using).order_by("-seq").values_list("seq", "row_hash").first()
-    return last if last is not None else (0, GENESIS)
+    connection = connections[using]
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    with connection.cursor() as cursor:  # on every audited write: the SQL as written, not built each time
+        cursor.execute(f"SELECT seq, row_hash FROM {table} ORDER BY seq DESC LIMIT 1")  # noqa: S608
+        last = cursor.fetchone()
+    return (last[0], last[1]) if last is not None else (0, GENESIS)
 
 
 def append(event: Any, using: str = "default") -> Any:

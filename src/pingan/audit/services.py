@@ -3,9 +3,11 @@ view, reveal or export of a sensitive record calls ``audit_access`` (访问留�
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
+from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
@@ -22,6 +24,46 @@ MIN_RETENTION_DAYS = 180
 # Access purposes that need a stated reason (the reveal of a full value, a sealed record).
 REASON_REQUIRED = frozenset({"reveal", "sealed"})
 _PURPOSE = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+# The audit rows recorded inside an ``atomic_audited`` service, appended when it returns.
+_pending: ContextVar[list[AuditEvent] | None] = ContextVar("pingan_audit_pending", default=None)
+
+
+def atomic_audited(func: Callable[P, R]) -> Callable[P, R]:
+    """``transaction.atomic`` for a service whose audit rows are appended to the chain when it returns,
+    as the last statements of its transaction.
+
+    The chain admits one writer at a time across the whole system (``chain.lock_chain``) and the lock is
+    held until the commit: appended at once, a row would keep every other audited write waiting while the
+    service goes on with its inserts, notifications and files. The rows are the same, in the order they
+    were recorded (``occurred_at`` is taken under the lock, as always); if the service fails, none of its
+    rows is written, as its transaction (or savepoint) rolls back. A service called from another one adds
+    to the outer one's rows. Not for a service that catches an error of one of its own audited steps and
+    goes on (that step's row would still be written): none of them does."""
+
+    @functools.wraps(func)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        outer = _pending.get()
+        if outer is not None:
+            mark = len(outer)
+            try:
+                return func(*args, **kwargs)
+            except BaseException:
+                del outer[mark:]  # its savepoint rolls back: so do its rows
+                raise
+        pending: list[AuditEvent] = []
+        token = _pending.set(pending)
+        try:
+            result = func(*args, **kwargs)
+        finally:
+            _pending.reset(token)
+        for event in pending:
+            chain.append(event)
+        return result
+
+    return transaction.atomic(run)
 
 
 def _area_code_of(obj: Any) -> str:
@@ -117,6 +159,10 @@ def audit_record(
         user_agent=_clip(info.user_agent, 300),
         outcome=outcome,
     )
+    pending = _pending.get()
+    if pending is not None:  # inside an atomic_audited service: appended when it returns
+        pending.append(event)
+        return event
     return chain.append(event)
 
 

@@ -17,13 +17,14 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, connections, models, transaction
+from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -34,7 +35,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from pingan.accounts.models import User
 from pingan.accounts.roles import Role
 from pingan.areas.models import Area, Department, Level
-from pingan.audit.services import audit_record
+from pingan.audit.services import atomic_audited, audit_record
 from pingan.core.codes import UnknownCode, code_label, code_resolve
 from pingan.core.text import contains_markup, normalize_text
 from pingan.events.models import (
@@ -92,6 +93,7 @@ class Photo:
     data: bytes
     content_type: str
     suffix: str
+    name: str = ""  # its file under MEDIA_ROOT, once written (_write_photos)
 
 
 def _read_upload(upload: Any, limit: int) -> bytes:
@@ -152,27 +154,38 @@ def _cleans_files(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _write_photos(photos: Iterable[Photo]) -> list[Photo]:
+    """Write the photos' files (those not written yet): the service deletes them if it fails."""
+    field = cast(models.FileField, EventPhoto._meta.get_field("file"))
+    written = []
+    for photo in photos:
+        if not photo.name:
+            name = field.generate_filename(EventPhoto(), f"photo{photo.suffix}")
+            photo = replace(photo, name=field.storage.save(name, ContentFile(photo.data), field.max_length))
+            names = _written.get()
+            if names is not None:
+                names.append(photo.name)
+        written.append(photo)
+    return written
+
+
 def _store_photos(
     event: Event, step: EventStep, photos: Iterable[Photo], kind: str, actor: Any
 ) -> list[EventPhoto]:
-    rows = []
-    for photo in photos:
-        row = EventPhoto(
+    rows = [
+        EventPhoto(
             event=event,
             step=step,
             kind=kind,
+            file=photo.name,
             content_type=photo.content_type,
             size=len(photo.data),
             sha256=hashlib.sha256(photo.data).hexdigest(),
             uploaded_by=_user_or_none(actor),
         )
-        row.file.save(f"photo{photo.suffix}", ContentFile(photo.data), save=False)
-        written = _written.get()
-        if written is not None and row.file.name:
-            written.append(row.file.name)
-        row.save()
-        rows.append(row)
-    return rows
+        for photo in _write_photos(photos)
+    ]
+    return EventPhoto.objects.bulk_create(rows) if rows else []
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -296,13 +309,10 @@ def _event_url(event: Event) -> str:
     return reverse("events:detail", args=[event.pk])
 
 
-def _centre_staff(owner: Area) -> list[User]:
-    """Centre staff bound exactly to the node in charge (a street's office; the district's commanders)."""
-    return list(  # for notify(), which needs only who they are
-        User.objects.filter(is_active=True, role__in=CENTRE_ROLES, memberships__area=owner)
-        .distinct()
-        .only("id", "is_active")
-    )
+def _centre_staff(owner: Area) -> QuerySet[User]:
+    """Centre staff bound exactly to the node in charge (a street's office; the district's commanders).
+    A query, not a list: notify() writes their notifications with one INSERT … SELECT."""
+    return User.objects.filter(is_active=True, role__in=CENTRE_ROLES, memberships__area=owner)
 
 
 def _assignee_users(event: Event) -> list[User]:
@@ -424,7 +434,7 @@ def _default_source(actor: Any) -> str:
 
 
 @_cleans_files
-@transaction.atomic
+@atomic_audited
 def event_report(
     *,
     actor: Any,
@@ -447,7 +457,7 @@ def event_report(
     """Report an event in a grid. The grid's street centre is in charge of it. ``person_ids`` and
     ``house_ids``: the persons and houses it concerns, within the reporter's scope."""
     area = (
-        Area.objects.select_related("parent__parent").filter(pk=area_id, active=True).first()
+        next(iter(Area.objects.select_related("parent__parent").filter(pk=area_id, active=True)[:1]), None)
         if str(area_id).isdigit()
         else None
     )
@@ -502,7 +512,11 @@ def event_report(
         errors.update({k: v[0] for k, v in exc.message_dict.items()})
     if errors:
         raise ValidationError(errors)
-    checked = check_photos(photos)
+    # what takes time comes first: the number's counter row stays locked from _next_number to the commit,
+    # and every report waits for it (the audit chain's lock is taken last: atomic_audited)
+    checked = _write_photos(check_photos(photos))
+    owner = _street_of(area)
+    centre = _centre_staff(owner)
     now = timezone.now()
     event = Event(
         number=_next_number(now),
@@ -513,7 +527,7 @@ def event_report(
         source=source,
         urgency=urgency,
         area=area,
-        owner=_street_of(area),
+        owner=owner,
         address=address,
         latitude=lat,
         longitude=lon,
@@ -545,7 +559,7 @@ def event_report(
     )
     _add_subjects(event, persons, houses, actor)
     _notify(
-        _centre_staff(event.owner),
+        centre,
         event,
         "reported",
         _("新事件待受理：%(e)s") % {"e": _label(event)},
@@ -558,7 +572,7 @@ def event_report(
 # --- the centre ----------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@atomic_audited
 def event_accept(
     *, actor: Any, event_id: int, expected_version: int | None = None, tier: str | None = None, note: str = ""
 ) -> Event:
@@ -586,7 +600,7 @@ def event_accept(
     return event
 
 
-@transaction.atomic
+@atomic_audited
 def event_refuse(*, actor: Any, event_id: int, reason: str, expected_version: int | None = None) -> Event:
     event = _lock(actor, event_id, expected_version)
     _require(actor, "events.accept_event", event)
@@ -629,7 +643,7 @@ def _dispatch_target(
     return None, target
 
 
-@transaction.atomic
+@atomic_audited
 def event_dispatch(
     *,
     actor: Any,
@@ -696,7 +710,7 @@ def event_dispatch(
     return event
 
 
-@transaction.atomic
+@atomic_audited
 def event_escalate(*, actor: Any, event_id: int, reason: str, expected_version: int | None = None) -> Event:
     """Hand the event up one level (street → district): the next centre is in charge from now on."""
     event = _lock(actor, event_id, expected_version)
@@ -743,7 +757,7 @@ def _escalate(event: Event, *, actor: Any, reason: str, automatic: bool = False)
     )
 
 
-@transaction.atomic
+@atomic_audited
 def event_supervise(*, actor: Any, event_id: int, note: str, expected_version: int | None = None) -> Event:
     """A supervision note (督办) to whoever has the event."""
     event = _lock(actor, event_id, expected_version)
@@ -757,12 +771,14 @@ def event_supervise(*, actor: Any, event_id: int, note: str, expected_version: i
         )
     event.supervision_count += 1
     _save(event, actor=actor, action=StepAction.SUPERVISE, from_status=event.status, note=note)
-    users = _assignee_users(event) if event.status in WORKING_STATUSES else _centre_staff(event.owner)
+    users: Iterable[User] = (
+        _assignee_users(event) if event.status in WORKING_STATUSES else _centre_staff(event.owner)
+    )
     _notify(users, event, "supervised", _("督办：%(e)s") % {"e": _label(event)}, note[:300], actor)
     return event
 
 
-@transaction.atomic
+@atomic_audited
 def event_decide_extension(
     *, actor: Any, event_id: int, approve: bool, note: str = "", expected_version: int | None = None
 ) -> Event:
@@ -817,7 +833,7 @@ def event_decide_extension(
 # --- the assignee --------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@atomic_audited
 def event_start(*, actor: Any, event_id: int, note: str = "", expected_version: int | None = None) -> Event:
     """The assignee signs for the task (签收)."""
     event = _lock(actor, event_id, expected_version)
@@ -831,7 +847,7 @@ def event_start(*, actor: Any, event_id: int, note: str = "", expected_version: 
 
 
 @_cleans_files
-@transaction.atomic
+@atomic_audited
 def event_report_back(
     *, actor: Any, event_id: int, note: str, photos: Sequence[Any] = (), expected_version: int | None = None
 ) -> Event:
@@ -859,7 +875,7 @@ def event_report_back(
     return event
 
 
-@transaction.atomic
+@atomic_audited
 def event_return(*, actor: Any, event_id: int, reason: str, expected_version: int | None = None) -> Event:
     """The assignee sends the event back to the centre (退件) for another dispatch."""
     event = _lock(actor, event_id, expected_version)
@@ -893,7 +909,7 @@ def event_return(*, actor: Any, event_id: int, reason: str, expected_version: in
     return event
 
 
-@transaction.atomic
+@atomic_audited
 def event_request_extension(
     *, actor: Any, event_id: int, days: int, reason: str, expected_version: int | None = None
 ) -> Event:
@@ -953,7 +969,7 @@ def event_request_extension(
 
 
 @_cleans_files
-@transaction.atomic
+@atomic_audited
 def event_verify(
     *,
     actor: Any,
@@ -1023,7 +1039,7 @@ def event_verify(
         data={"on_time": event.closed_on_time},
     )
     _notify(
-        _reporters(event) + _centre_staff(event.owner),
+        [*_reporters(event), *_centre_staff(event.owner)],
         event,
         "closed",
         _("已结案：%(e)s") % {"e": _label(event)},
@@ -1033,7 +1049,7 @@ def event_verify(
     return event
 
 
-@transaction.atomic
+@atomic_audited
 def event_rate(
     *, actor: Any, event_id: int, rating: int, note: str = "", expected_version: int | None = None
 ) -> Event:
@@ -1071,7 +1087,7 @@ def event_rate(
     return event
 
 
-@transaction.atomic
+@atomic_audited
 def event_reopen(*, actor: Any, event_id: int, reason: str, expected_version: int | None = None) -> Event:
     """Within ``reopen_days`` of the closure: the problem is back; the centre dispatches it again."""
     event = _lock(actor, event_id, expected_version)
@@ -1120,7 +1136,7 @@ def event_reopen(*, actor: Any, event_id: int, reason: str, expected_version: in
 POLICY_FIELDS = EventPolicy.audit_public_fields
 
 
-@transaction.atomic
+@atomic_audited
 def event_policy_update(*, actor: Any, data: dict[str, Any]) -> EventPolicy:
     if not actor.has_perm("events.configure"):
         raise PermissionDenied
@@ -1147,7 +1163,7 @@ def event_policy_update(*, actor: Any, data: dict[str, Any]) -> EventPolicy:
     return policy
 
 
-@transaction.atomic
+@atomic_audited
 def category_rule_save(
     *,
     actor: Any,
@@ -1272,7 +1288,7 @@ def open311_client_for_key(key: str) -> Any:
     return Open311Client.objects.filter(key_hash=hash_token(key), revoked_at__isnull=True).first()
 
 
-@transaction.atomic
+@atomic_audited
 def open311_key_create(*, actor: Any, name: str) -> tuple[Any, str]:
     """A new client and its key (returned once; only its hash is stored)."""
     import secrets
@@ -1298,7 +1314,7 @@ def open311_key_create(*, actor: Any, name: str) -> tuple[Any, str]:
     return client, key
 
 
-@transaction.atomic
+@atomic_audited
 def open311_key_revoke(*, actor: Any, client_id: int) -> Any:
     from pingan.events.models import Open311Client
 
@@ -1331,7 +1347,7 @@ def open311_public_categories() -> list[str]:
 
 
 @_cleans_files
-@transaction.atomic
+@atomic_audited
 def event_report_open311(
     *,
     client: Any,
@@ -1464,7 +1480,7 @@ def _add_subjects(event: Event, persons: Iterable[int], houses: Iterable[int], a
     )
 
 
-@transaction.atomic
+@atomic_audited
 def event_subjects_set(
     *,
     actor: Any,
@@ -1516,7 +1532,7 @@ def event_subjects_set(
 # --- merging duplicates --------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@atomic_audited
 def event_merge(
     *,
     actor: Any,

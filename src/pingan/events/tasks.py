@@ -74,7 +74,7 @@ def mark_overdue(now: dt.datetime | None = None) -> int:
             audit_record(actor=SYSTEM, action="event.overdue", obj=event, changes={"overdue": [False, True]})
             title = _("事件已超期：%(e)s") % {"e": services._label(event)}
             services._notify(
-                services._assignee_users(event) + services._centre_staff(event.owner),
+                [*services._assignee_users(event), *services._centre_staff(event.owner)],
                 event,
                 "overdue",
                 title,
