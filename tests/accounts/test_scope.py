@@ -206,3 +206,16 @@ def test_scope_filter_with_another_field_name(tree, street_a, community_b1):
     assert set(user_scope(street_a).filter(memberships, area_field="area")) == set(
         Membership.objects.filter(area=tree.street_a)
     )
+
+
+@pytest.mark.parametrize("name", ("district_admin", "street_a", "community_a1", "community_b1", "grid_a1"))
+def test_an_area_is_checked_by_its_code_as_its_id_would_be_and_without_reading_the_ids(
+    tree, persona, name, django_assert_num_queries
+):
+    user = persona(name)
+    scope = user_scope(user)
+    with django_assert_num_queries(0):  # the scope's area ids are read only when a list needs them
+        by_code = {a.code for a in tree.areas if scope.contains_area(a)}
+    assert "area_ids" not in scope.__dict__
+    assert by_code == visible(user, tree)
+    assert not scope.contains_area(Area(code=tree.a1.code))  # an unsaved area is in no scope
