@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pingan.core.pagination import CappedPaginator
+from pingan.people.models import House
 from pingan.people.selectors import PersonFilter, person_list, person_pages
 from pingan.people.services import house_create, person_register
 from tests.factories import api_client_for
@@ -140,12 +141,16 @@ def test_the_list_page_reads_no_column_per_row(
     assert "滦水园" in client.get("/people/", {"q": "甲"}).content.decode()
 
 
+@pytest.mark.parametrize("q", ["滦水园", "滦水"])  # the trigram path; the characters-and-pairs path
 @pytest.mark.parametrize("house_ids", [1, 2000])
 def test_an_address_search_finds_the_same_people_as_a_list_or_a_subquery(
-    residents, community_a1, tree, person_data, monkeypatch, house_ids
+    residents, community_a1, community_b1, tree, person_data, monkeypatch, house_ids, q
 ):
     """Up to ``HOUSE_IDS`` matching houses are listed, more are searched through a subquery: same people.
-    Only the houses in the user's jurisdiction are looked at."""
+    The list page's search in parts (``person_search_branches``: the name, then the houses' people through
+    the house index) finds them too, newest first. Only the houses in the user's jurisdiction are looked
+    at. (A two-character address in a subquery failed on PostgreSQL: the pairs column was named by its
+    table, which a subquery renames.)"""
     from pingan.people import selectors
 
     for room in ("102", "103"):
@@ -156,9 +161,17 @@ def test_an_address_search_finds_the_same_people_as_a_list_or_a_subquery(
             data=person_data(seq=int(room), name=f"住户{room}"),
             house=house,
         )
+    person_register(actor=community_a1, area=tree.a1_1, data=person_data(seq=7, name="滦水"))  # by name
     monkeypatch.setattr(selectors, "HOUSE_IDS", house_ids)
-    found = {p.name for p in person_list(user=community_a1, filters=PersonFilter(q="滦水园"))}
-    assert found == {"欧阳明", "住户102", "住户103"}
+    expected = {"欧阳明", "住户102", "住户103"} | ({"滦水"} if q == "滦水" else set())
+    listed = person_list(user=community_a1, filters=PersonFilter(q=q))
+    assert {p.name for p in listed} == expected
+    parts = selectors.person_search_branches(q, selectors._scoped(community_a1, House.objects.all()))
+    assert len(parts) == (2 if house_ids > 1 else 1)
+    paged = [p.name for p in _search(community_a1, q).get_page(1).object_list]
+    assert paged == [p.name for p in listed.order_by("-pk")]  # the same people, newest first
+    outsider = person_pages(user=community_b1, filters=PersonFilter(q=q))
+    assert outsider.count == 0  # B1 finds nobody of A1 by A1's address
 
 
 def test_search_indexes_keep_short_pending_lists_and_fine_statistics(db, postgres_only):
@@ -217,3 +230,41 @@ def test_list_pages_keep_every_filter_and_say_when_capped(
     page = client.get("/people/", {"q": "明", "status": "all"}).content.decode()
     assert "q=%E6%98%8E&amp;status=all&amp;page=2" in page
     assert "超过 3 条" in page and "超过 3 人" in page
+
+
+def test_a_search_in_parts_merges_their_first_matches_newest_first(
+    residents, community_a1, tree, person_data, monkeypatch
+):
+    """Name and address read apart (two parts), then merged: the first CAP of the union, newest first."""
+    from pingan.core.pagination import FirstMatchesPaginator
+
+    house = house_create(actor=community_a1, area=tree.a1_2, data={"compound": "滦水园", "room": "201"})
+    for seq, name in ((20, "住户甲"), (21, "滦水乙"), (22, "住户丙")):  # address, name, address: interleaved
+        person_register(
+            actor=community_a1,
+            area=tree.a1_2,
+            data=person_data(seq=seq, name=name),
+            house=house if name.startswith("住户") else None,
+        )
+    monkeypatch.setattr(FirstMatchesPaginator, "CAP", 3)
+    paginator = _search(community_a1, "滦水")
+    assert len(paginator.branches) == 2
+    assert paginator.count == 3 and paginator.capped  # 欧阳明 (滦水园 101) is the fourth, cut
+    assert [p.name for p in paginator.get_page(1).object_list] == ["住户丙", "滦水乙", "住户甲"]
+
+
+def test_the_people_of_houses_are_read_from_one_covering_index(db, postgres_only):
+    """Migration 0010: (house, id) with the columns the list filters on, replacing the foreign key's index."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'people_person' "
+            "AND indexdef LIKE '%%(current_house_id%%'"
+        )
+        indexes = dict(cursor.fetchall())
+    assert list(indexes) == ["people_person_house_cover"]
+    assert (
+        "(current_house_id, id) INCLUDE (status, sealed, merged_into_id, area_id)"
+        in indexes["people_person_house_cover"]
+    )

@@ -63,14 +63,32 @@ class FirstMatchesPaginator(CappedPaginator):
 
     CAP = 100
 
-    def __init__(self, object_list: Any, per_page: int, *args: Any, rows: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        object_list: Any,
+        per_page: int,
+        *args: Any,
+        rows: Any = None,
+        branches: Sequence[QuerySet[Any]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         """``rows``: the queryset the page's rows are read from by primary key (default ``object_list``) —
-        the same list without the search condition, which need not be evaluated again for 50 known ids."""
+        the same list without the search condition, which need not be evaluated again for 50 known ids.
+
+        ``branches``: the search as several querysets whose union it is, each **ordered newest first by
+        primary key** (whatever expression says so): the first ``CAP`` + 1 ids of each, merged, are the
+        first ``CAP`` + 1 of the union. Then ``object_list`` serves only as the list the rows come from."""
         super().__init__(object_list, per_page, *args, **kwargs)
         self.rows = object_list if rows is None else rows
+        self.branches = list(branches) if branches is not None else None
 
     @cached_property
     def _ids(self) -> list[Any]:
+        if self.branches is not None:
+            found: set[Any] = set()
+            for branch in self.branches:
+                found.update(branch.values_list("pk", flat=True)[: self.CAP + 1])
+            return sorted(found, reverse=True)[: self.CAP + 1]
         objects: Any = self.object_list
         return list(objects.values_list("pk", flat=True)[: self.CAP + 1])
 
