@@ -230,7 +230,7 @@ def test_session_reads_need_no_csrf_token(street_a):
 def test_pagination_shape(tree, district_admin):
     client = api_client_for(district_admin)
     body = client.get("/api/v1/areas?page=1&page_size=4").json()
-    assert set(body) == {"items", "count", "page", "page_size"}
+    assert set(body) == {"items", "count", "count_capped", "page", "page_size"} and not body["count_capped"]
     assert (body["count"], body["page"], body["page_size"], len(body["items"])) == (9, 1, 4, 4)
     codes = [a["code"] for a in body["items"]]
     last = client.get("/api/v1/areas?page=3&page_size=4").json()
@@ -243,6 +243,18 @@ def test_pagination_shape(tree, district_admin):
     # out-of-range paging is refused with the error body, never a failing query
     for query in ("page_size=100000", "page_size=0", "page=0", "page=99999999999999999999"):
         assert_error(client.get(f"/api/v1/areas?{query}"), 422, "invalid_input")
+
+
+def test_a_list_counts_up_to_the_cap_and_says_more_match(tree, district_admin, monkeypatch):
+    from pingan.core.pagination import CappedPaginator
+
+    client = api_client_for(district_admin)
+    monkeypatch.setattr(CappedPaginator, "CAP", 5)
+    body = client.get("/api/v1/areas?page=2&page_size=4").json()
+    assert (body["count"], body["count_capped"], len(body["items"])) == (5, True, 4)  # pages go on past it
+    monkeypatch.setattr(CappedPaginator, "CAP", 9)
+    body = client.get("/api/v1/areas").json()
+    assert (body["count"], body["count_capped"]) == (9, False)
 
 
 def test_area_items_shape(tree, district_admin):
@@ -266,7 +278,7 @@ def test_list_grids_of_a_parent(tree, street_a, community_b1):
     assert body["count"] == 2
     # B1 never sees A1's ids, whatever it asks for.
     b1 = api_client_for(community_b1)
-    assert b1.get(url).json() == {"items": [], "count": 0, "page": 1, "page_size": 50}
+    assert b1.get(url).json() == {"items": [], "count": 0, "count_capped": False, "page": 1, "page_size": 50}
     seen = {a["id"] for a in b1.get("/api/v1/areas?page_size=200").json()["items"]}
     assert seen == {tree.b1.pk, tree.b1_1.pk}
     assert {a["id"] for a in b1.get("/api/v1/areas?q=滦水").json()["items"]} == set()

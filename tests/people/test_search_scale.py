@@ -268,3 +268,22 @@ def test_the_people_of_houses_are_read_from_one_covering_index(db, postgres_only
         "(current_house_id, id) INCLUDE (status, sealed, merged_into_id, area_id)"
         in indexes["people_person_house_cover"]
     )
+
+
+def test_the_person_table_keeps_no_index_that_no_query_needs(db, postgres_only):
+    """Migration 0011: no plain b-tree beside the pattern-ops one of pinyin and initials, no index of the
+    grid alone (person_area_status starts with it), sealed rows in a partial index of their own."""
+    from importlib import import_module
+
+    from django.db import connection
+
+    pruning = import_module("pingan.people.migrations.0011_postgres_fewer_person_indexes")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'people_person'")
+        indexes = dict(cursor.fetchall())
+    assert not set(pruning.DROPPED) & set(indexes)
+    assert indexes[pruning.SEALED_ROWS].endswith("WHERE sealed")
+    assert {"people_person_name_pinyin_4d35398e_like", "people_person_name_initials_a0be91d8_like"} <= set(
+        indexes
+    )
+    assert indexes["person_area_status"].endswith("(area_id, status)")

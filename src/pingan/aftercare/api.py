@@ -35,7 +35,7 @@ from pingan.aftercare.schemas import (
     VisitOut,
 )
 from pingan.areas.models import Area
-from pingan.core.api import ERROR_RESPONSES, Page
+from pingan.core.api import ERROR_RESPONSES, Page, Shaped
 
 router = Router(tags=["aftercare 安置帮教"])
 
@@ -135,25 +135,9 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilterIn]) -> Any:
             risk=filters.risk,
         ),
     )
-    return _Rows(qs)
+    return Shaped(qs, case_row)
 
 
-class _Rows:
-    """A lazily shaped queryset for the paginator (slices and counts go to the database)."""
-
-    def __init__(self, qs: Any) -> None:
-        self.qs = qs
-
-    def count(self) -> int:
-        return int(self.qs.count())
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, item: Any) -> Any:
-        if isinstance(item, slice):
-            return [case_row(c) for c in self.qs[item]]
-        return case_row(self.qs[item])
 
 
 @router.get("/cases/{case_id}", response={200: CaseDetailOut, **ERROR_RESPONSES})

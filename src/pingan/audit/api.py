@@ -9,7 +9,7 @@ from ninja.pagination import paginate
 
 from pingan.audit import selectors
 from pingan.audit.schemas import AuditEventFilterIn, AuditEventOut
-from pingan.core.api import ERROR_RESPONSES, Page
+from pingan.core.api import ERROR_RESPONSES, Page, Shaped
 
 router = Router(tags=["audit 审计"])
 
@@ -27,7 +27,7 @@ def list_events(request: HttpRequest, filters: Query[AuditEventFilterIn]) -> Any
     events = selectors.event_list(
         user=request.user, filters=selectors.EventFilter.from_params(filters.dict())
     )
-    return _Localised(events)
+    return Shaped(events, _out)  # times in +08:00
 
 
 @router.get("/events/{event_id}", response={200: AuditEventOut, **ERROR_RESPONSES})
@@ -35,14 +35,3 @@ def get_event(request: HttpRequest, event_id: int) -> Any:
     return _out(selectors.event_get(user=request.user, event_id=event_id))
 
 
-class _Localised:
-    """A queryset wrapper for Page: counts in the database, slices into output dicts (+08:00 times)."""
-
-    def __init__(self, qs: Any) -> None:
-        self.qs = qs
-
-    def count(self) -> int:
-        return int(self.qs.count())
-
-    def __getitem__(self, item: slice) -> list[dict[str, Any]]:
-        return [_out(e) for e in self.qs[item]]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
@@ -246,9 +248,25 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return error_response(api, request, 500, "server_error", "服务器内部错误，已记录，请稍后重试")
 
 
+class Shaped:
+    """A queryset whose rows a list operation answers as dicts (``shape``), made only for the rows of the
+    page: ``Page`` counts the queryset in the database and slices it."""
+
+    def __init__(self, queryset: QuerySet[Any], shape: Callable[[Any], Any]) -> None:
+        self.queryset, self.shape = queryset, shape
+
+    def __getitem__(self, item: slice) -> list[Any]:
+        return [self.shape(row) for row in self.queryset[item]]
+
+
 class Page(PaginationBase):
-    """``?page=N&page_size=M`` (at most 200); answers {items, count, page, page_size}. The bounds are
-    declared, so a page number past any database integer is refused (422) instead of failing the query."""
+    """``?page=N&page_size=M`` (at most 200); answers {items, count, count_capped, page, page_size}. The
+    bounds are declared, so a page number past any database integer is refused (422) instead of failing the
+    query.
+
+    ``count`` counts at most 10,000 rows, as the pages' lists do (``core.pagination.CappedPaginator``, without
+    the list's ORDER BY); ``count_capped`` says more match. An exact count of a broad filter over a million
+    rows cost 100–300 ms on every page of it (docs/benchmarks.md)."""
 
     class Input(Schema):
         page: int = Field(1, ge=1, le=1_000_000)
@@ -256,19 +274,28 @@ class Page(PaginationBase):
 
     class Output(Schema):
         items: list[Any]
-        count: int
+        count: int = Field(description="匹配的条数，最多计到 10000")
+        count_capped: bool = Field(False, description="匹配的超过 count 条")
         page: int
         page_size: int
 
     items_attribute = "items"
 
     def paginate_queryset(self, queryset: Any, pagination: Any, request: HttpRequest, **params: Any) -> Any:
+        from pingan.core.pagination import CappedPaginator
+
         page_size = max(1, min(pagination.page_size, 200))
         page = max(1, pagination.page)
         offset = (page - 1) * page_size
+        source = queryset.queryset if isinstance(queryset, Shaped) else queryset
+        if isinstance(source, QuerySet):
+            found = source.order_by()[: CappedPaginator.CAP + 1].count()
+        else:
+            found = len(source)
         return {
             "items": list(queryset[offset : offset + page_size]),
-            "count": queryset.count() if callable(getattr(queryset, "count", None)) else len(queryset),
+            "count": min(found, CappedPaginator.CAP),
+            "count_capped": found > CappedPaginator.CAP,
             "page": page,
             "page_size": page_size,
         }

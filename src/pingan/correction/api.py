@@ -15,7 +15,7 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from pingan.areas.models import Area
-from pingan.core.api import ERROR_RESPONSES, Page
+from pingan.core.api import ERROR_RESPONSES, Page, Shaped
 from pingan.correction import selectors, services
 from pingan.correction.schemas import (
     CorrectionCheckInIn,
@@ -97,17 +97,6 @@ def _leave(leave: Any, client: Any = None) -> dict[str, Any]:
     return data
 
 
-class Rows:
-    """A queryset shaped row by row, lazily: ``Page`` slices it and counts it."""
-
-    def __init__(self, queryset: Any, shape: Callable[[Any], dict[str, Any]]) -> None:
-        self.queryset, self.shape = queryset, shape
-
-    def __getitem__(self, item: slice) -> list[dict[str, Any]]:
-        return [self.shape(obj) for obj in self.queryset[item]]
-
-    def count(self) -> int:
-        return int(self.queryset.count())
 
 
 def _reload(request: HttpRequest, client_id: int) -> dict[str, Any]:
@@ -129,7 +118,7 @@ def list_clients(request: HttpRequest, filters: Query[CorrectionClientFilterIn])
         ),
     ).order_by("-judgment_effective_date", "-pk")
     today = timezone.localdate()
-    return Rows(qs, lambda c: _client_row(c, today))
+    return Shaped(qs, lambda c: _client_row(c, today))
 
 
 @router.post("/correction/clients", response={201: CorrectionClientDetailOut, **ERROR_RESPONSES})
@@ -224,7 +213,7 @@ def add_leave(request: HttpRequest, client_id: int, payload: CorrectionLeaveIn) 
 @paginate(Page)
 def list_leaves(request: HttpRequest, status: str = "pending") -> Any:
     """Leave and travel requests in the caller's scope (``status``: pending, approved…, or all)."""
-    return Rows(selectors.leave_list(user=request.user, status=status[:12]), _leave)
+    return Shaped(selectors.leave_list(user=request.user, status=status[:12]), _leave)
 
 
 @router.post("/correction/leaves/{leave_id}/decide", response={200: CorrectionLeaveOut, **ERROR_RESPONSES})
@@ -247,7 +236,7 @@ def decide_leave(request: HttpRequest, leave_id: int, payload: CorrectionLeaveDe
 def list_alerts(request: HttpRequest) -> Any:
     """Unresolved missing-supervision (漏管) alerts."""
     today = timezone.localdate()
-    return Rows(selectors.missing_list(user=request.user, today=today), lambda c: _client_row(c, today))
+    return Shaped(selectors.missing_list(user=request.user, today=today), lambda c: _client_row(c, today))
 
 
 @router.get("/correction/figures", response={200: CorrectionFiguresOut, **ERROR_RESPONSES})
