@@ -29,14 +29,23 @@ def register(item: NavItem) -> None:
 
 
 def nav_for(user: Any, current_path: str) -> list[dict[str, Any]]:
+    """The user's menu by section. One item is active: the one whose address is the longest start of the
+    current path (on /people/households/3/ that is 户 at /people/households/, not 人员 at /people/)."""
     sections: dict[str, dict[str, Any]] = {}
+    entries: list[tuple[str, dict[str, Any]]] = []
     for item in sorted(_REGISTRY, key=lambda i: i.order):
         if not item.visible(user):
             continue
         url = reverse(item.url_name)
         section = sections.setdefault(str(item.section), {"title": item.section, "items": []})
-        active = current_path == url or (url != "/" and current_path.startswith(url))
-        section["items"].append({"label": item.label, "url": url, "icon": item.icon, "active": active})
+        entry = {"label": item.label, "url": url, "icon": item.icon, "active": False}
+        section["items"].append(entry)
+        entries.append((url, entry))
+    matching = [
+        (url, e) for url, e in entries if current_path == url or (url != "/" and current_path.startswith(url))
+    ]
+    if matching:
+        max(matching, key=lambda m: len(m[0]))[1]["active"] = True
     return list(sections.values())
 
 
