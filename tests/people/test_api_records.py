@@ -58,6 +58,10 @@ def test_occupancy_start_list_end(a1, community_a1, community_b1):
     assert_error(other.get(f"/api/v1/houses/{house.pk}/occupancies"), 404)
     assert_error(_post(other, f"/api/v1/houses/{house.pk}/occupancies", {"person_id": zhang.pk}), 404)
     assert_error(_post(other, f"/api/v1/occupancies/{occupancy['id']}/end", {}), 404)
+    # every occupancy in sight, and the current ones (this one has ended)
+    assert [o["id"] for o in client.get("/api/v1/occupancies").json()["items"]] == [occupancy["id"]]
+    assert client.get("/api/v1/occupancies?current=true").json()["count"] == 0
+    assert other.get("/api/v1/occupancies").json()["count"] == 0
 
 
 def test_house_update(a1, community_a1, leader):
@@ -189,6 +193,13 @@ def test_floating_records(a1, tree, community_a1, community_b1, person_data):
     other = api_client_for(community_b1)
     assert_error(other.get(f"/api/v1/persons/{zhang.pk}/floating"), 404)
     assert_error(_patch(other, f"/api/v1/floating/{record['id']}", {"inflow_reason": "x"}), 404)
+    # every record in sight, and the permits ending before a day (valid to 2028-01-01 now)
+    listed = client.get("/api/v1/floating").json()
+    assert [r["id"] for r in listed["items"]] == [record["id"]]
+    assert listed["items"][0]["permit_number"] != "JZZ120103001234"  # masked in the list too
+    assert client.get("/api/v1/floating?valid_to_before=2028-01-02").json()["count"] == 1
+    assert client.get("/api/v1/floating?valid_to_before=2028-01-01").json()["count"] == 0
+    assert other.get("/api/v1/floating").json()["count"] == 0
 
 
 def test_overseas_records(a1, community_a1, community_b1, leader):
@@ -225,3 +236,10 @@ def test_overseas_records(a1, community_a1, community_b1, leader):
         _patch(client, f"/api/v1/overseas/{record['id']}", {}).json()["purpose"] == "探亲"
     )  # B1 changed nothing
     assert_error(_post(api_client_for(leader), f"/api/v1/persons/{zhang.pk}/overseas", body), 404)
+    # every record in sight (the leader reads them too), and those leaving before a day
+    assert [r["id"] for r in client.get("/api/v1/overseas").json()["items"]] == [record["id"]]
+    assert api_client_for(leader).get("/api/v1/overseas").json()["count"] == 1
+    assert other.get("/api/v1/overseas").json()["count"] == 0
+    _patch(client, f"/api/v1/overseas/{record['id']}", {"expected_departure": "2026-06-01"})
+    assert client.get("/api/v1/overseas?departure_before=2026-06-02").json()["count"] == 1
+    assert client.get("/api/v1/overseas?departure_before=2026-06-01").json()["count"] == 0

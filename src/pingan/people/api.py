@@ -12,6 +12,7 @@ from pingan.core.ratelimit import rate_limit
 from pingan.core.sensitive import reveal_fields
 from pingan.people import selectors, services
 from pingan.people.schemas import (
+    FloatingFilterIn,
     FloatingIn,
     FloatingOut,
     FloatingUpdateIn,
@@ -29,8 +30,10 @@ from pingan.people.schemas import (
     MoveInIn,
     MoveOutIn,
     OccupancyEndIn,
+    OccupancyFilterIn,
     OccupancyIn,
     OccupancyOut,
+    OverseasFilterIn,
     OverseasIn,
     OverseasOut,
     OverseasUpdateIn,
@@ -196,6 +199,13 @@ def start_occupancy(request: HttpRequest, house_id: int, payload: OccupancyIn) -
     return Status(201, occupancy)
 
 
+@router.get("/occupancies", response={200: list[OccupancyOut], **ERROR_RESPONSES})
+@paginate(Page)
+def list_all_occupancies(request: HttpRequest, filters: Query[OccupancyFilterIn]) -> Any:
+    """Occupancies whose house and person are in the caller's sight, newest first."""
+    return selectors.occupancy_list(user=request.user, current=filters.current)
+
+
 @router.post("/occupancies/{occupancy_id}/end", response={200: OccupancyOut, **ERROR_RESPONSES})
 def end_occupancy(request: HttpRequest, occupancy_id: int, payload: OccupancyEndIn) -> Any:
     return services.occupancy_end(actor=request.user, occupancy_id=occupancy_id, end=payload.end)
@@ -285,6 +295,13 @@ def _floating_data(request: HttpRequest, payload: Any, *, partial: bool) -> dict
     return data
 
 
+@router.get("/floating", response={200: list[FloatingOut], **ERROR_RESPONSES})
+@paginate(Page)
+def list_all_floating(request: HttpRequest, filters: Query[FloatingFilterIn]) -> Any:
+    """Floating-population records of people in the caller's sight, newest registration first."""
+    return selectors.floating_list(user=request.user, valid_to_before=filters.valid_to_before)
+
+
 @router.get("/persons/{person_id}/floating", response={200: list[FloatingOut], **ERROR_RESPONSES})
 def list_floating(request: HttpRequest, person_id: int) -> Any:
     person = selectors.person_get(user=request.user, person_id=person_id, audit=False)
@@ -305,6 +322,13 @@ def update_floating(request: HttpRequest, record_id: int, payload: FloatingUpdat
     return services.floating_update(
         actor=request.user, record_id=record_id, data=_floating_data(request, payload, partial=True)
     )
+
+
+@router.get("/overseas", response={200: list[OverseasOut], **ERROR_RESPONSES})
+@paginate(Page)
+def list_all_overseas(request: HttpRequest, filters: Query[OverseasFilterIn]) -> Any:
+    """Overseas records of people in the caller's sight, latest entry first."""
+    return selectors.overseas_list(user=request.user, departure_before=filters.departure_before)
 
 
 @router.get("/persons/{person_id}/overseas", response={200: list[OverseasOut], **ERROR_RESPONSES})

@@ -6,6 +6,7 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
+from pingan.core.api import IsoDate
 from pingan.core.sensitive import Masked
 
 
@@ -175,6 +176,18 @@ class HouseholdMemberOut(Schema):
     person_id: int
     name: Masked("name")  # type: ignore[valid-type]
     relation: str
+
+
+class OccupancyFilterIn(Schema):
+    current: bool = Field(False, description="only occupancies not ended")
+
+
+class FloatingFilterIn(Schema):
+    valid_to_before: IsoDate | None = Field(None, description="permits valid to a day before this one")
+
+
+class OverseasFilterIn(Schema):
+    departure_before: IsoDate | None = Field(None, description="expected to leave before this day")
 
 
 class HouseholdFilterIn(Schema):

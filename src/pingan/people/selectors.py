@@ -15,6 +15,7 @@ A search lists its matches newest first (``SEARCH_ORDER``) and pages its first 1
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -490,39 +491,57 @@ def person_household(*, user: Any, person: Person) -> HouseholdMember | None:
 
 def house_occupancies(*, user: Any, house: House) -> QuerySet[Occupancy]:
     """Who lives or lived in a house (people the user may see), open ones first."""
-    visible = person_list(user=user, filters=PersonFilter(status="all")).values("pk")
     return (
-        Occupancy.objects.filter(house=house, person__in=visible)
+        Occupancy.objects.filter(house=house, person__in=_visible_ids(user))
         .select_related("person")
         .order_by(F("end").desc(nulls_first=True), "-start", "-pk")
     )
 
 
+def _visible_ids(user: Any) -> QuerySet[Person, Any]:
+    """The ids of the people the user may see, moved-away and deceased included (for their records)."""
+    return person_list(user=user, filters=PersonFilter(status="all")).values("pk")
+
+
+def occupancy_list(*, user: Any, current: bool = False) -> QuerySet[Occupancy]:
+    """Occupancies whose house and person the user may both see (``current``: not ended), newest first."""
+    qs = Occupancy.objects.select_related("house", "person").filter(
+        house__in=house_list(user=user).values("pk"), person__in=_visible_ids(user)
+    )
+    if current:
+        qs = qs.filter(end__isnull=True)
+    return qs.order_by("-pk")
+
+
 def occupancy_get(*, user: Any, occupancy_id: int) -> Occupancy:
     """One occupancy whose house and person the user may see (404 otherwise)."""
-    occupancy = get_object_or_404(
-        Occupancy.objects.select_related("house", "person").filter(
-            house__in=house_list(user=user).values("pk")
-        ),
-        pk=occupancy_id,
-    )
-    if not person_list(user=user, filters=PersonFilter(status="all")).filter(pk=occupancy.person_id).exists():
-        raise_404()
-    return occupancy
+    return get_object_or_404(occupancy_list(user=user), pk=occupancy_id)
+
+
+def floating_list(*, user: Any, valid_to_before: dt.date | None = None) -> QuerySet[FloatingRecord]:
+    """Floating-population records of people the user may see, newest registration first;
+    ``valid_to_before``: permits that end before that day (ended ones included)."""
+    qs = FloatingRecord.objects.select_related("person", "landlord").filter(person__in=_visible_ids(user))
+    if valid_to_before is not None:
+        qs = qs.filter(valid_to__lt=valid_to_before)
+    return qs.order_by(F("registered_on").desc(nulls_last=True), "-pk")
 
 
 def floating_get(*, user: Any, record_id: int) -> FloatingRecord:
-    visible = person_list(user=user, filters=PersonFilter(status="all")).values("pk")
-    return get_object_or_404(
-        FloatingRecord.objects.select_related("person", "landlord").filter(person__in=visible), pk=record_id
-    )
+    return get_object_or_404(floating_list(user=user), pk=record_id)
+
+
+def overseas_list(*, user: Any, departure_before: dt.date | None = None) -> QuerySet[OverseasRecord]:
+    """Overseas records of people the user may see, latest entry first; ``departure_before``: expected to
+    leave before that day."""
+    qs = OverseasRecord.objects.select_related("person").filter(person__in=_visible_ids(user))
+    if departure_before is not None:
+        qs = qs.filter(expected_departure__lt=departure_before)
+    return qs.order_by(F("entry_date").desc(nulls_last=True), "-pk")
 
 
 def overseas_get(*, user: Any, record_id: int) -> OverseasRecord:
-    visible = person_list(user=user, filters=PersonFilter(status="all")).values("pk")
-    return get_object_or_404(
-        OverseasRecord.objects.select_related("person").filter(person__in=visible), pk=record_id
-    )
+    return get_object_or_404(overseas_list(user=user), pk=record_id)
 
 
 def person_pick(*, user: Any, text: str) -> Person | None:
