@@ -138,8 +138,6 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilterIn]) -> Any:
     return Shaped(qs, case_row)
 
 
-
-
 @router.get("/cases/{case_id}", response={200: CaseDetailOut, **ERROR_RESPONSES})
 def get_case(request: HttpRequest, case_id: int) -> Any:
     """One case with its hand-over, group, visits, help and re-offences (an audited access)."""

@@ -33,5 +33,3 @@ def list_events(request: HttpRequest, filters: Query[AuditEventFilterIn]) -> Any
 @router.get("/events/{event_id}", response={200: AuditEventOut, **ERROR_RESPONSES})
 def get_event(request: HttpRequest, event_id: int) -> Any:
     return _out(selectors.event_get(user=request.user, event_id=event_id))
-
-

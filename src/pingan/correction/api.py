@@ -97,8 +97,6 @@ def _leave(leave: Any, client: Any = None) -> dict[str, Any]:
     return data
 
 
-
-
 def _reload(request: HttpRequest, client_id: int) -> dict[str, Any]:
     return _detail(selectors.client_get(user=request.user, client_id=client_id, audit=False))
 
