@@ -5,7 +5,7 @@ mounted.
 Conventions the discovery relies on (docs/testing.md):
 
 - a *list operation* is a GET without path parameters whose 200 answer is the paginated body
-  ``{"items", "count", "page", "page_size"}`` (``core.api.Page``);
+  ``{"items", "count", "count_capped", "page", "page_size"}`` (``core.api.Page``);
 - its *object operations* are the operations on ``<list path>/{<param>}`` and below it with that single
   path parameter (detail, update, delete, actions such as ``POST /x/{id}/close``);
 - an HTML page with a single ``<int:...>`` converter shows the object of the list operation whose object

@@ -167,7 +167,8 @@ def fetch_list(client: Client, op: Operation) -> tuple[int, list[dict[str, Any]]
             return response.status_code, items
         body = response.json()
         items.extend(body["items"])
-        if len(items) >= body["count"] or not body["items"] or len(items) >= MAX_ITEMS:
+        counted = len(items) >= body["count"] and not body.get("count_capped")  # a capped count: read on
+        if counted or not body["items"] or len(items) >= MAX_ITEMS:
             return 200, items
         page += 1
 
