@@ -29,7 +29,7 @@ from pingan.aftercare.models import (
     Reoffence,
     Visit,
 )
-from pingan.areas.models import Area, subtree_q
+from pingan.areas.models import Area, subtree_q, within_area
 from pingan.core.sensitive import scoped_visible
 
 
@@ -109,8 +109,7 @@ class CaseFilter:
 
             qs = qs.filter(person__in=Person.objects.filter(person_search_q(self.q)).values("pk"))
         if self.area_id:
-            area = Area.objects.filter(pk=self.area_id).first()
-            qs = qs.filter(area__in=Area.objects.filter(subtree_q(area.code))) if area else qs.none()
+            qs = within_area(qs, self.area_id)
         if self.status == "all":
             pass
         elif self.status in CaseStatus.values:

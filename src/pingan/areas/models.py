@@ -7,8 +7,10 @@ range ``X.code <= code < X.code + ":"`` on the unique code index (codes are digi
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
 
@@ -105,3 +107,12 @@ class Department(TimeStamped):
 
     def __str__(self) -> str:
         return self.name
+
+
+def within_area(qs: QuerySet[Any], area_id: int, field: str = "area") -> QuerySet[Any]:
+    """The rows of ``qs`` whose ``field`` lies in the subtree of area ``area_id`` (none when there is no such
+    area): the area filter of the lists."""
+    area = Area.objects.filter(pk=area_id).only("code").first()
+    if area is None:
+        return qs.none()
+    return qs.filter(**{f"{field}__in": Area.objects.filter(subtree_q(area.code))})

@@ -20,6 +20,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 from pydantic import BeforeValidator
 
+from pingan.core.pagination import CappedPaginator
 from pingan.core.ratelimit import RateLimited, api_details
 
 
@@ -282,8 +283,6 @@ class Page(PaginationBase):
     items_attribute = "items"
 
     def paginate_queryset(self, queryset: Any, pagination: Any, request: HttpRequest, **params: Any) -> Any:
-        from pingan.core.pagination import CappedPaginator
-
         page_size = max(1, min(pagination.page_size, 200))
         page = max(1, pagination.page)
         offset = (page - 1) * page_size

@@ -28,7 +28,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from pingan.areas.models import Area, subtree_q
+from pingan.areas.models import Area, subtree_q, within_area
 from pingan.core.sensitive import scoped_visible
 from pingan.correction.models import (
     CheckIn,
@@ -111,8 +111,7 @@ class ClientFilter:
                 | Q(offence__contains=q)
             )
         if self.area_id:
-            area = Area.objects.filter(pk=self.area_id).first()
-            qs = qs.filter(area__in=Area.objects.filter(subtree_q(area.code))) if area else qs.none()
+            qs = within_area(qs, self.area_id)
         if self.category:
             qs = qs.filter(category=self.category)
         if self.status == "all":

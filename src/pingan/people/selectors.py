@@ -234,22 +234,14 @@ class PersonFilter:
     def searching(self) -> bool:
         return bool(self.q.strip())
 
-    def search_branches(
-        self, qs: QuerySet[Person], houses: QuerySet[House] | None = None
-    ) -> list[QuerySet[Person]]:
-        """The search's parts (``person_search_branches``), each with the other filters and in its order."""
-        rest = replace(self, q="").apply(qs)
-        return [rest.filter(b.q).order_by(*b.order) for b in person_search_branches(self.q, houses)]
-
     def apply(self, qs: QuerySet[Person], houses: QuerySet[House] | None = None) -> QuerySet[Person]:
         """``houses``: where an address search looks (``person_search_q``)."""
         if self.searching:
             qs = qs.filter(person_search_q(self.q, houses)).order_by(*SEARCH_ORDER)
         if self.area_id:
-            from pingan.areas.models import Area, subtree_q
+            from pingan.areas.models import within_area
 
-            area = Area.objects.filter(pk=self.area_id).first()
-            qs = qs.filter(area__in=Area.objects.filter(subtree_q(area.code))) if area else qs.none()
+            qs = within_area(qs, self.area_id)
         if self.status == "all":
             pass
         elif self.status in PersonStatus.values:
@@ -278,15 +270,12 @@ def person_list(
     duplicates excluded."""
     if not _may_view(user):
         return Person.objects.none()
-    qs = _visible_people(user, reason).select_related("area", "current_house")
+    qs = scoped_visible(Person.objects.filter(merged_into__isnull=True), user, reason)
+    qs = qs.select_related("area", "current_house")
     filters = filters or PersonFilter()
     # an address is looked for among the user's houses (only a search needs them)
     houses = _scoped(user, House.objects.all()) if filters.searching else None
     return filters.apply(qs, houses=houses)
-
-
-def _visible_people(user: Any, reason: str | None) -> QuerySet[Person]:
-    return scoped_visible(Person.objects.filter(merged_into__isnull=True), user, reason)
 
 
 def person_pages(*, user: Any, filters: PersonFilter, per_page: int | None = None) -> CappedPaginator:
@@ -299,10 +288,8 @@ def person_pages(*, user: Any, filters: PersonFilter, per_page: int | None = Non
     # the matches' ids from each part of the search (person_search_branches), merged newest first; the
     # page's rows by id from the list without the search condition, which need not be evaluated again
     rows = person_list(user=user, filters=replace(filters, q="")).only(*LIST_COLUMNS)
-    if not _may_view(user):
-        return FirstMatchesPaginator(rows, per_page)
     houses = _scoped(user, House.objects.all())
-    branches = filters.search_branches(_visible_people(user, None), houses=houses)
+    branches = [rows.filter(b.q).order_by(*b.order) for b in person_search_branches(filters.q, houses)]
     paginator = FirstMatchesPaginator(rows, per_page, branches=branches)
     if len(branches) > 1:  # an address's houses: their people collected through the house index
         with _serial_plans():
@@ -415,17 +402,14 @@ def house_residents(*, user: Any, house: House) -> QuerySet[Person]:
 
 def household_list(*, user: Any, number: str = "", area_id: int | None = None) -> QuerySet[Household]:
     """Households in the user's scope; ``number``: part of the 户号; ``area_id``: in that area's subtree."""
-    from pingan.areas.models import Area, subtree_q
+    from pingan.areas.models import within_area
     from pingan.people.services import clean_text
 
     qs = _scoped(user, Household.objects.select_related("area", "householder", "house"))
     number = clean_text(number).replace(" ", "")
     if number:
         qs = qs.filter(number__contains=number)
-    if area_id:
-        area = Area.objects.filter(pk=area_id).first()
-        qs = qs.filter(area__in=Area.objects.filter(subtree_q(area.code))) if area else qs.none()
-    return qs
+    return within_area(qs, area_id) if area_id else qs
 
 
 class HouseholdPaginator(CappedPaginator):
