@@ -433,6 +433,15 @@ def _default_source(actor: Any) -> str:
     return defaults.get(str(getattr(actor, "role", "")), Source.PATROL)
 
 
+# a report's grid with its community and street (the centre in charge, the audit's area): without the
+# boundaries, which a report does not need, and without the model's ordering (one row by its key)
+_REPORT_AREAS = (
+    Area.objects.select_related("parent__parent")
+    .defer("boundary", "parent__boundary", "parent__parent__boundary")
+    .order_by()
+)
+
+
 @_cleans_files
 @atomic_audited
 def event_report(
@@ -457,7 +466,7 @@ def event_report(
     """Report an event in a grid. The grid's street centre is in charge of it. ``person_ids`` and
     ``house_ids``: the persons and houses it concerns, within the reporter's scope."""
     area = (
-        next(iter(Area.objects.select_related("parent__parent").filter(pk=area_id, active=True)[:1]), None)
+        next(iter(_REPORT_AREAS.filter(pk=area_id, active=True)[:1]), None)
         if str(area_id).isdigit()
         else None
     )
@@ -517,13 +526,14 @@ def event_report(
     checked = _write_photos(check_photos(photos))
     owner = _street_of(area)
     centre = _centre_staff(owner)
+    tier = category_tier(category)
     now = timezone.now()
     event = Event(
         number=_next_number(now),
         title=title,
         description=description,
         category=category,
-        tier=category_tier(category),
+        tier=tier,
         source=source,
         urgency=urgency,
         area=area,
