@@ -14,7 +14,7 @@ from django.utils import timezone
 from pingan.audit.models import AuditEvent
 from pingan.events import services
 from pingan.events.models import Event, EventPhoto, EventPolicy, EventStep, Status
-from pingan.events.selectors import event_get, event_list
+from pingan.events.selectors import event_get, event_list, my_tasks
 from pingan.events.services import EventConflict
 from pingan.notifications.models import Notification
 from tests.events.conftest import PNG, photo
@@ -560,3 +560,17 @@ def test_a_stale_version_is_a_conflict(street_a, district_admin, make_event):
         services.event_refuse(actor=district_admin, event_id=event.pk, reason="重复", expected_version=1)
     assert info.value.current_version == 2 and info.value.status == Status.ACCEPTED
     assert Event.objects.get(pk=event.pk).status == "accepted"
+
+
+def test_my_tasks_put_the_work_before_closures_waiting_for_a_rating(grid_a1, make_event):
+    """A grid worker who never rates keeps every closed report in the list: the work comes first."""
+    closed = make_event("closed")
+    Event.objects.filter(pk=closed.pk).update(
+        deadline=closed.deadline - dt.timedelta(days=20)
+    )  # the earliest
+    rated = make_event("closed")
+    services.event_rate(actor=grid_a1, event_id=rated.pk, rating=5)
+    to_verify = make_event("handled")
+    waiting = make_event("reported")  # no deadline yet
+    tasks = list(my_tasks(user=grid_a1))
+    assert tasks == [to_verify, waiting, closed]

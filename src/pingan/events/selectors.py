@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -256,7 +256,10 @@ def department_page(*, user: Any, limit: int = 300) -> list[Event]:
 
 def my_tasks(*, user: Any) -> QuerySet[Event]:
     """What waits for this user: events dispatched to their area or department, handled events to verify in
-    their grid or that they reported, and their own open reports."""
+    their grid or that they reported, and their own open reports; their closed reports not rated yet come
+    last. The rest by deadline (the nearest, overdue ones first; none last), then newest first: the page
+    shows the first 100, and closures waiting for a rating, which may never come, must not push the work out
+    of them."""
     scope = user_scope(user)
     q = Q(reporter_id=user.pk, status__in=OPEN_STATUSES)
     q |= Q(reporter_id=user.pk, status=Status.CLOSED, rating__isnull=True)
@@ -268,7 +271,14 @@ def my_tasks(*, user: Any) -> QuerySet[Event]:
         if user.role in (Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.POLICE):
             grid = Q() if scope.everything else Q(area_id__in=sorted(scope.area_ids))
             q |= grid & Q(status=Status.HANDLED)
-    return event_list(user=user).filter(q).order_by("deadline", "-reported_at")
+    waiting_for_rating = Case(
+        When(status=Status.CLOSED, then=Value(1)), default=Value(0), output_field=IntegerField()
+    )
+    return (
+        event_list(user=user)
+        .filter(q)
+        .order_by(waiting_for_rating, F("deadline").asc(nulls_last=True), "-reported_at")
+    )
 
 
 # --- rules -------------------------------------------------------------------------------------------
