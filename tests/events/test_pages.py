@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from pingan.events import services
 from pingan.events.models import Event, EventCategoryRule, EventPolicy
@@ -331,3 +332,13 @@ def test_report_via_service_then_page_for_dept_masks_reporter(tree, street_a, de
     body = api_client_for(dept_handler).get(f"/events/{event.pk}/").content.decode()
     assert "王*明" in body and "138****5678" in body
     assert "王小明" not in body and "13812345678" not in body
+
+
+def test_the_department_queue_has_cards_for_a_phone(dept_handler, make_event):
+    """The table for a desktop; the same events as cards (as in 我的任务) for a phone, with the deadline."""
+    event = make_event("dispatched")
+    html = api_client_for(dept_handler).get("/events/department/").content.decode()
+    table, cards = html.split('class="d-md-none"')
+    assert event.number in table and 'class="pa-card d-none d-md-block"' in table
+    assert 'class="pa-task card' in cards and f'href="/events/{event.pk}/"' in cards and event.number in cards
+    assert f"期限 {timezone.localtime(event.deadline):%m-%d %H:%M}" in cards
