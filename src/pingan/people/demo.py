@@ -4,7 +4,8 @@ Synthetic and obviously so: names are a common surname + "示例" + a number (�
 the district's address code 120103, a birth date and sequence drawn from a seeded generator, and a
 correctly computed check character, so they validate but belong to nobody; phones use the reserved-looking
 prefix 170 0000 xxxx. Per grid: 12 houses in one compound, 1–4 residents each (about 2,500 people over the
-60 demo grids), a household per house, a share of floating residents with residence permits.
+60 demo grids), a household per house, a share of floating residents with residence permits, and a few
+overseas residents (境外人员: passport numbers DEMO…, one grid in twelve) with their registrations.
 Idempotent: the ID numbers and house codes are deterministic; rows that exist are left alone.
 """
 
@@ -12,16 +13,34 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from typing import Any
 
 from pingan.areas.models import Area
 from pingan.core.demo import DemoContext
 from pingan.core.fields import index_field_for
 from pingan.core.validators import id_check_char
-from pingan.people.models import FloatingRecord, House, Household, HouseholdMember, Occupancy, Person
+from pingan.people.models import (
+    FloatingRecord,
+    House,
+    Household,
+    HouseholdMember,
+    Occupancy,
+    OverseasRecord,
+    Person,
+)
 from pingan.people.pinyin import name_pinyin
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
 HOUSES_PER_GRID = 12
+# (nationality, surname, given name, foreign surname, foreign given name, purpose, sex): one each in every
+# twelfth grid, living in its first house; no draws from the generator, so the rest of the demo is unchanged
+OVERSEAS = [
+    ("KOR", "金", "示例敏", "KIM", "SHILI MIN", "务工", "2"),
+    ("JPN", "佐藤", "示例", "SATO", "SHIREI", "商务", "1"),
+    ("RUS", "伊万诺夫", "示例", "IVANOV", "PRIMER", "学习", "1"),
+    ("HKG", "陈", "示例港", "CHAN", "SI LAI", "探亲", "2"),
+    ("USA", "史密斯", "示例", "SMITH", "EXAMPLE", "教学", "1"),
+]
 
 
 def _id(rng: random.Random, seq: int, male: bool) -> tuple[str, dt.date]:
@@ -123,6 +142,53 @@ def load_people(ctx: DemoContext) -> None:
                         )
             if house.owner_id is None and not house.rented:
                 House.objects.filter(pk=house.pk).update(owner=head)
+    created_people += _load_overseas(grids[::12], index)
     ctx.counts["people_created"] = created_people
     ctx.counts["houses_created"] = created_houses
     ctx.log(f"people: {created_people} residents and {created_houses} houses created")
+
+
+def _load_overseas(grids: list[Area], index: Any) -> int:
+    """An overseas resident in the first house of each of ``grids``, with an entry date some months ago and
+    an expected departure within weeks (so the lists' "leaving soon" filter finds them)."""
+    today = dt.date.today()
+    created = 0
+    for n, (grid, row) in enumerate(zip(grids, OVERSEAS, strict=False)):
+        nationality, surname, given, foreign_surname, foreign_given, purpose, sex = row
+        number = f"DEMO{nationality}{n + 1:05d}"
+        if Person._base_manager.filter(id_number_index=index.index_for(number)).exists():
+            continue
+        house = House.objects.filter(code=f"DEMO{grid.code}000").first()
+        name = surname + given
+        person = Person(
+            area=grid,
+            name=name,
+            id_type="516" if nationality == "HKG" else "414",  # 港澳居民来往内地通行证, 普通护照
+            id_number=number,
+            sex=sex,
+            birth_date=dt.date(1980 + 3 * n, 3, 1 + n),
+            nationality=nationality,
+            phone=f"1700001{n:04d}",
+            current_house=house,
+            is_overseas=True,
+            household_consistent=False,
+        )
+        person.name_pinyin, person.name_initials = name_pinyin(name)
+        person.save()
+        created += 1
+        entry = today - dt.timedelta(days=90 + 30 * n)
+        if house is not None:
+            Occupancy.objects.create(person=person, house=house, role="tenant", start=entry)
+        OverseasRecord.objects.create(
+            person=person,
+            nationality=nationality,
+            foreign_surname=foreign_surname,
+            foreign_given_name=foreign_given,
+            document_number=number,
+            visa_type="Z" if purpose == "务工" else "",
+            entry_date=entry,
+            stay_until=today + dt.timedelta(days=20 + 60 * n),
+            expected_departure=today + dt.timedelta(days=10 + 60 * n),
+            purpose=purpose,
+        )
+    return created
