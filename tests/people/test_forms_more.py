@@ -525,3 +525,36 @@ def test_person_edit_form_shows_the_birth_date(a1, community_a1):
     was rendered "1990/01/01", which browsers show as an empty field)."""
     page = api_client_for(community_a1).get(f"/people/{a1['lodger'].pk}/edit/")
     assert 'name="birth_date" value="1990-01-01"' in page.content.decode()
+
+
+def test_the_person_page_shows_the_whole_record(tree, community_a1, person_data, a1):
+    """一人一档: every field of the record on the first tab; names and addresses masked with their "显示"."""
+    person, _ = person_register(
+        actor=community_a1,
+        area=tree.a1_1,
+        data=person_data(
+            seq=21,
+            name="乙某某",
+            former_name="乙曾用",
+            native_place="河北省沧州市",
+            religion="10",
+            occupation="厨师",
+            workplace="滦水里饭店",
+            current_address="滦水里3号楼2单元301",
+        ),
+    )
+    page = api_client_for(community_a1).get(f"/people/{person.pk}/").content.decode()
+    basic = page.split('id="pa-tab-house"')[0]
+    for label, value in (
+        ("曾用名", "乙*用"),
+        ("国籍", "中国"),
+        ("籍贯", "河北省沧州市"),
+        ("宗教信仰", "佛教"),
+        ("服务处所", "滦水里饭店"),
+        ("人户一致", "—"),
+    ):
+        assert f">{label}</dt>" in basic and value in basic.split(f">{label}</dt>")[1].split("</dd>")[0], (
+            label
+        )
+    assert "乙曾用" not in page and "滦水里3号楼2单元301" not in page
+    assert '"field": "former_name"' in page or 'value="former_name"' in page  # its reveal control

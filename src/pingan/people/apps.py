@@ -25,6 +25,7 @@ class PeopleConfig(AppConfig):
                 "id_number": "id_number",
                 "phone": "phone",
                 "name": "name",
+                "former_name": "name",
                 "registered_address": "address",
                 "current_address": "address",
             },

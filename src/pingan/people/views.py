@@ -98,6 +98,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
             "education",
             "marital_status",
             "nationality",
+            "religion",
             "id_type",
         )
     }
