@@ -48,6 +48,9 @@ def test_occupancy_start_list_end(a1, community_a1, community_b1):
     assert "已登记在此房屋" in assert_error(again, 422, "invalid")["details"][0]["message"]
     listed = client.get(f"/api/v1/houses/{house.pk}/occupancies").json()
     assert [o["id"] for o in listed] == [occupancy["id"]]
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    later = _post(client, f"/api/v1/occupancies/{occupancy['id']}/end", {"end": tomorrow})
+    assert assert_error(later, 422)["details"] == [{"field": "end", "message": "迁出日期不能晚于今天"}]
     early = _post(client, f"/api/v1/occupancies/{occupancy['id']}/end", {"end": "2000-01-01"})
     assert "不能早于入住日期" in json.dumps(assert_error(early, 422)["details"], ensure_ascii=False)
     ended = _post(client, f"/api/v1/occupancies/{occupancy['id']}/end", {})
@@ -88,6 +91,12 @@ def test_move_out_and_back_in(a1, tree, community_a1, community_b1):
         ensure_ascii=False,
     )
     assert_error(_post(client, f"/api/v1/persons/{zhang.pk}/move-out", {"status": "vanished"}), 422)
+    # a date before the stay began: a clear 422 (it was a server error: the database refused the occupancy)
+    Occupancy.objects.filter(person=zhang).update(end=None)
+    Person.objects.filter(pk=zhang.pk).update(status=PersonStatus.ACTIVE)
+    early = _post(client, f"/api/v1/persons/{zhang.pk}/move-out", {"on": "2000-01-01"})
+    assert assert_error(early, 422)["details"][0]["field"] == "on"
+    _post(client, f"/api/v1/persons/{zhang.pk}/move-out", {"status": "deceased"})
     back = _post(
         client, f"/api/v1/persons/{zhang.pk}/move-in", {"area_id": tree.a1_2.pk, "house_id": house.pk}
     )
@@ -243,3 +252,19 @@ def test_overseas_records(a1, community_a1, community_b1, leader):
     _patch(client, f"/api/v1/overseas/{record['id']}", {"expected_departure": "2026-06-01"})
     assert client.get("/api/v1/overseas?departure_before=2026-06-02").json()["count"] == 1
     assert client.get("/api/v1/overseas?departure_before=2026-06-01").json()["count"] == 0
+
+
+def test_person_history(a1, tree, community_a1, community_b1):
+    """The lifecycle through the API: labelled steps with the day each happened; 404 from another community."""
+    _house, zhang, _li = a1
+    client = api_client_for(community_a1)
+    day = dt.date.today() - dt.timedelta(days=1)
+    _post(client, f"/api/v1/persons/{zhang.pk}/move-out", {"status": "moved_out", "on": day.isoformat()})
+    steps = client.get(f"/api/v1/persons/{zhang.pk}/history").json()
+    assert [(s["event"], s["event_label"], s["effective_on"]) for s in steps] == [
+        ("move_out", "迁出", day.isoformat()),
+        ("register", "登记", None),
+    ]
+    assert steps[0]["from_status"] == "active" and steps[0]["to_status"] == "moved_out"
+    assert AuditEvent.objects.filter(object_id=str(zhang.pk), kind="access").exists()
+    assert_error(api_client_for(community_b1).get(f"/api/v1/persons/{zhang.pk}/history"), 404)

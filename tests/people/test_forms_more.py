@@ -558,3 +558,29 @@ def test_the_person_page_shows_the_whole_record(tree, community_a1, person_data,
         )
     assert "乙曾用" not in page and "滦水里3号楼2单元301" not in page
     assert '"field": "former_name"' in page or 'value="former_name"' in page  # its reveal control
+
+
+def test_move_out_on_the_page_takes_its_date(a1, community_a1):
+    """The 注销 form on the person page has the date (at most today); the history names steps in Chinese."""
+    client = api_client_for(community_a1)
+    person = a1["lodger"]
+    page = client.get(f"/people/{person.pk}/").content.decode()
+    assert f'type="date" name="on" value="{TODAY:%Y-%m-%d}" max="{TODAY:%Y-%m-%d}"' in page
+    future = client.post(
+        f"/people/{person.pk}/move-out/",
+        {"status": "moved_out", "on": f"{TODAY + dt.timedelta(days=1)}"},
+        follow=True,
+    )
+    assert "注销日期不能晚于今天" in future.content.decode()
+    assert client.post(f"/people/{person.pk}/move-out/", {"on": "2026-13-01"}, follow=True).status_code == 200
+    person.refresh_from_db()
+    assert person.status == "active"
+    day = TODAY - dt.timedelta(days=2)
+    client.post(
+        f"/people/{person.pk}/move-out/", {"status": "moved_out", "on": day.isoformat(), "note": "回老家"}
+    )
+    person.refresh_from_db()
+    assert person.status == "moved_out"
+    history = client.get(f"/people/{person.pk}/").content.decode().split('id="pa-tab-history"')[1]
+    assert f"{day:%Y-%m-%d}</td>" in history and "迁出" in history and "在册 → 已迁出" in history
+    assert "move_out" not in history

@@ -205,3 +205,43 @@ def test_search_shapes(tree, community_a1, person_data, q, hits):
 def test_house_created_by_system(tree):
     house = house_create(actor=SYSTEM, area=tree.a1_1, data={"compound": "系统小区"})
     assert House.objects.filter(pk=house.pk).exists()
+
+
+def test_moves_carry_their_dates(tree, community_a1, person_data):
+    """A move out or in happened on a day (recorded later): never in the future, never before the stay it ends
+    began (the database refuses such an occupancy: it was a server error); the history keeps the day."""
+    today = dt.date.today()
+    house = house_create(actor=community_a1, area=tree.a1_1, data={"compound": "测试小区", "room": "101"})
+    other = house_create(actor=community_a1, area=tree.a1_1, data={"compound": "测试小区", "room": "102"})
+    person, _ = person_register(actor=community_a1, area=tree.a1_1, data=person_data(), house=house)
+    Occupancy.objects.filter(person=person).update(start=today - dt.timedelta(days=30))
+    for on, message in (
+        (today + dt.timedelta(days=1), "注销日期不能晚于今天"),
+        (today - dt.timedelta(days=31), f"注销日期不能早于入住日期 {today - dt.timedelta(days=30)}"),
+    ):
+        with pytest.raises(ValidationError) as caught:
+            person_move_out(actor=community_a1, person_id=person.pk, on=on)
+        assert caught.value.message_dict == {"on": [message]}
+    person.refresh_from_db()
+    assert person.status == PersonStatus.ACTIVE and person.status_changes.count() == 1  # nothing changed
+    with pytest.raises(ValidationError, match="迁入日期不能早于入住日期"):  # it would end the stay in 101
+        person_move_in(
+            actor=community_a1,
+            person_id=person.pk,
+            area=tree.a1_1,
+            house=other,
+            on=today - dt.timedelta(days=40),
+        )
+    moved = today - dt.timedelta(days=10)
+    person_move_in(actor=community_a1, person_id=person.pk, area=tree.a1_1, house=other, on=moved)
+    left = today - dt.timedelta(days=3)
+    person_move_out(actor=community_a1, person_id=person.pk, on=left, note="迁往外省")
+    stays = dict(Occupancy.objects.filter(person=person).values_list("house_id", "end"))
+    assert stays == {house.pk: moved, other.pk: left}
+    history = list(person.status_changes.order_by("pk"))
+    assert [(h.event_label, h.effective_on) for h in history] == [
+        ("登记", None),
+        ("迁入", moved),
+        ("迁出", left),
+    ]
+    assert (history[-1].from_label, history[-1].to_label) == ("在册", "已迁出")

@@ -42,6 +42,7 @@ from pingan.people.schemas import (
     PersonIn,
     PersonOut,
     PersonUpdateIn,
+    StatusChangeOut,
 )
 
 router = Router(tags=["people 实有人口"])
@@ -86,6 +87,13 @@ def get_person(request: HttpRequest, person_id: int, reveal: str = "", reason: s
     person = selectors.person_get(user=request.user, person_id=person_id)
     revealed = reveal_fields(actor=request.user, obj=person, fields=reveal.split(","), reason=reason)
     return _detail(person, revealed)
+
+
+@router.get("/persons/{person_id}/history", response={200: list[StatusChangeOut], **ERROR_RESPONSES})
+def person_history(request: HttpRequest, person_id: int) -> Any:
+    """The person's lifecycle (registered, imported, moved in and out, deceased, merged), newest first."""
+    person = selectors.person_get(user=request.user, person_id=person_id)  # an audited access, as the page
+    return list(selectors.person_history(person=person)[:200])
 
 
 @router.post("/persons", response={201: PersonDetailOut, 200: PersonDetailOut, **ERROR_RESPONSES})

@@ -279,15 +279,43 @@ class PersonStatusChange(models.Model):
     event = models.CharField(_("事项"), max_length=30)  # register, move_in, move_out, decease, merge…
     note = models.CharField(_("说明"), max_length=300, blank=True)
     actor_username = models.CharField(_("操作人"), max_length=150)
-    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True)  # when it was recorded
+    effective_on = models.DateField(_("生效日期"), null=True, blank=True)  # when it happened (moves)
 
     class Meta:
         verbose_name = _("人员状态变更")
         verbose_name_plural = _("人员状态变更")
         ordering = ["-at", "-pk"]
 
+    EVENT_LABELS = {
+        "register": _("登记"),
+        "import": _("花名册导入"),
+        "move_in": _("迁入"),
+        "move_out": _("迁出"),
+        "deceased": _("死亡注销"),
+        "other": _("其他注销"),
+        "merge": _("并入重复档案"),
+        "merged": _("并入其他档案"),
+    }
+
     def __str__(self) -> str:
         return f"{self.event}: {self.from_status} → {self.to_status}"
+
+    @property
+    def event_label(self) -> str:
+        return str(self.EVENT_LABELS.get(self.event, self.event))
+
+    @staticmethod
+    def _status_label(value: str) -> str:
+        return str(PersonStatus(value).label) if value in PersonStatus.values else value
+
+    @property
+    def from_label(self) -> str:
+        return self._status_label(self.from_status)
+
+    @property
+    def to_label(self) -> str:
+        return self._status_label(self.to_status)
 
 
 class Occupancy(models.Model):

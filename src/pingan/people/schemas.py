@@ -146,6 +146,20 @@ class OccupancyOut(Schema):
     end: dt.date | None
 
 
+class StatusChangeOut(Schema):
+    """One step of a person's lifecycle: ``effective_on`` is the day it happened (moves), ``at`` when it
+    was recorded."""
+
+    event: str
+    event_label: str
+    from_status: str
+    to_status: str
+    effective_on: dt.date | None
+    at: dt.datetime
+    actor_username: str
+    note: str
+
+
 class HouseholdIn(Schema):
     area_id: int = Field(..., ge=1, le=2**62)
     number: str = Field(max_length=40)

@@ -238,7 +238,14 @@ def _snapshot(person: Person) -> dict[str, Any]:
 
 
 def _history(
-    person: Person, *, actor: Any, event: str, to_status: str, from_status: str = "", note: str = ""
+    person: Person,
+    *,
+    actor: Any,
+    event: str,
+    to_status: str,
+    from_status: str = "",
+    note: str = "",
+    on: dt.date | None = None,
 ) -> None:
     PersonStatusChange.objects.create(
         person=person,
@@ -247,7 +254,25 @@ def _history(
         event=event,
         note=note[:300],
         actor_username=_actor_name(actor),
+        effective_on=on,
     )
+
+
+def _move_date(on: dt.date | None, label: str, field: str = "on") -> dt.date:
+    """The day a move happened: today when not given, never in the future."""
+    day = on or dt.date.today()
+    if day > dt.date.today():
+        raise ValidationError({field: [_("%(label)s不能晚于今天") % {"label": label}]})
+    return day
+
+
+def _not_before_moving_in(occupancies: Any, day: dt.date, label: str) -> None:
+    """A stay ends on ``day``: not before it began (the database refuses an end before the start)."""
+    started = occupancies.filter(start__gt=day).order_by("-start").values_list("start", flat=True).first()
+    if started is not None:
+        raise ValidationError(
+            {"on": [_("%(label)s不能早于入住日期 %(d)s") % {"label": label, "d": started.isoformat()}]}
+        )
 
 
 def _check_area(actor: Any, area: Area) -> None:
@@ -355,11 +380,15 @@ def person_move_out(
     _require(actor, "people.manage_person", person)
     if status not in (PersonStatus.MOVED_OUT, PersonStatus.DECEASED, PersonStatus.OTHER):
         raise ValidationError({"status": [_("无效的注销类型")]})
-    if person.status != PersonStatus.ACTIVE:
+    day = _move_date(on, _("注销日期"))
+    # the row locked before its status is read: of two de-registrations at once, the second finds it done
+    previous = Person.objects.select_for_update().values_list("status", flat=True).get(pk=person.pk)
+    if previous != PersonStatus.ACTIVE:
         raise ValidationError({"status": [_("该人员已不在册")]})
-    previous = person.status
+    open_occupancies = Occupancy.objects.filter(person=person, end__isnull=True)
+    _not_before_moving_in(open_occupancies, day, _("注销日期"))
     Person.objects.filter(pk=person.pk).update(status=status, current_house=None)
-    Occupancy.objects.filter(person=person, end__isnull=True).update(end=on or dt.date.today())
+    open_occupancies.update(end=day)
     person.refresh_from_db()
     _history(
         person,
@@ -368,6 +397,7 @@ def person_move_out(
         from_status=previous,
         to_status=status,
         note=note,
+        on=day,
     )
     audit_record(
         actor=actor, action="person.move_out", obj=person, changes={"status": [previous, status]}, reason=note
@@ -395,18 +425,24 @@ def person_move_in(
         from pingan.people.selectors import house_get
 
         house = house_get(user=actor, house_id=house.pk)  # 404: a house outside the actor's scope
-    previous = person.status
+    day = _move_date(on, _("迁入日期"))
+    previous = Person.objects.select_for_update().values_list("status", flat=True).get(pk=person.pk)
+    left = Occupancy.objects.filter(person=person, end__isnull=True).exclude(house=house)
+    if house is not None:
+        _not_before_moving_in(left, day, _("迁入日期"))  # the move ends the stay in the former house that day
     Person.objects.filter(pk=person.pk).update(status=PersonStatus.ACTIVE, area=area, current_house=house)
     if house is not None:
-        Occupancy.objects.filter(person=person, end__isnull=True).exclude(house=house).update(
-            end=on or dt.date.today()
-        )
-        Occupancy.objects.get_or_create(
-            person=person, house=house, end=None, defaults={"start": on or dt.date.today()}
-        )
+        left.update(end=day)
+        Occupancy.objects.get_or_create(person=person, house=house, end=None, defaults={"start": day})
     person.refresh_from_db()
     _history(
-        person, actor=actor, event="move_in", from_status=previous, to_status=PersonStatus.ACTIVE, note=note
+        person,
+        actor=actor,
+        event="move_in",
+        from_status=previous,
+        to_status=PersonStatus.ACTIVE,
+        note=note,
+        on=day,
     )
     audit_record(
         actor=actor,
@@ -613,7 +649,7 @@ def occupancy_end(*, actor: Any, occupancy_id: int, end: dt.date | None = None) 
     _require(actor, "people.manage_person", person)
     if occupancy.end is not None:
         raise ValidationError({"end": [_("该居住关系已结束")]})
-    occupancy.end = end or dt.date.today()
+    occupancy.end = _move_date(end, _("迁出日期"), field="end")
     if occupancy.start and occupancy.end < occupancy.start:
         raise ValidationError({"end": [_("迁出日期不能早于入住日期")]})
     occupancy.save(update_fields=["end"])

@@ -120,6 +120,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
             "duplicates": selectors.person_duplicates(user=request.user, person=person)[:10],
             "tabs": tabs_for(request.user, person),
             "can_manage": request.user.has_perm("people.manage_person", person),
+            "today": dt.date.today(),
         },
     )
 
@@ -171,11 +172,22 @@ def person_move_out(request: HttpRequest, person_id: int) -> HttpResponse:
             person_id=person_id,
             status=request.POST.get("status", "moved_out"),
             note=request.POST.get("note", "")[:300],
+            on=_posted_date(request.POST.get("on", "")),
         )
         messages.success(request, _("已办理注销"))
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     return redirect("people:detail", person_id=person_id)
+
+
+def _posted_date(value: str) -> dt.date | None:
+    """A date input's value (YYYY-MM-DD); empty is None (the service's default)."""
+    if not value.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationError({"on": [_("请输入有效的日期")]}) from None
 
 
 def person_merge(request: HttpRequest, person_id: int) -> HttpResponse:
