@@ -255,7 +255,7 @@ def test_overseas_records(a1, community_a1, community_b1, leader):
 
 
 def test_person_history(a1, tree, community_a1, community_b1):
-    """The lifecycle through the API: labelled steps with the day each happened; 404 from another community."""
+    """The lifecycle through the API: labelled steps, the day each happened; 404 from another community."""
     _house, zhang, _li = a1
     client = api_client_for(community_a1)
     day = dt.date.today() - dt.timedelta(days=1)

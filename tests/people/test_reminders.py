@@ -4,10 +4,12 @@ import datetime as dt
 
 from django.utils import timezone
 
+from pingan.audit.models import AuditEvent
 from pingan.notifications.models import Notification
 from pingan.people.models import FloatingRecord
 from pingan.people.services import floating_register, person_register
 from pingan.people.tasks import run_people_reminders
+from tests.factories import api_client_for
 
 
 def test_permit_and_reverify_reminders(tree, community_a1, grid_a1, community_b1, person_data):
@@ -42,3 +44,67 @@ def test_permit_and_reverify_reminders(tree, community_a1, grid_a1, community_b1
     run_people_reminders(timezone.now())
     assert Notification.objects.count() == before
     assert FloatingRecord.objects.count() == 2
+
+
+def _floating(actor, area, seq, person_data, **record):
+    person, _ = person_register(actor=actor, area=area, data=person_data(seq=seq, is_floating=True))
+    return floating_register(actor=actor, person_id=person.pk, data={"permit_number": f"R{seq}", **record})
+
+
+def test_the_reminders_page_lists_and_counts_per_grid(tree, community_a1, community_b1, leader, person_data):
+    """流动人口提醒: the worker's two rules as a page, counted per grid and listed in the user's sight;
+    re-verified in one click (community staff), read only for a leader; B1 sees none of A1's."""
+    today = timezone.localdate()
+    later = _floating(community_a1, tree.a1_1, 5, person_data, valid_to=today + dt.timedelta(days=20))
+    sooner = _floating(community_a1, tree.a1_2, 7, person_data, valid_to=today + dt.timedelta(days=3))
+    _floating(community_a1, tree.a1_1, 9, person_data, valid_to=today + dt.timedelta(days=200))  # not yet
+    stale = _floating(community_a1, tree.a1_1, 11, person_data, registered_on=today - dt.timedelta(days=400))
+    _floating(community_b1, tree.b1_1, 13, person_data, valid_to=today + dt.timedelta(days=1))
+    client = api_client_for(community_a1)
+    page = client.get("/people/floating/reminders/")
+    assert [r.pk for r in page.context["page"]] == [sooner.pk, later.pk]  # the nearest end first
+    assert [(c["area"].code, c["expiring"], c["reverify"]) for c in page.context["counts"]] == [
+        (tree.a1_1.code, 1, 1),
+        (tree.a1_2.code, 1, 0),
+    ]
+    html = page.content.decode()
+    assert "测试张三" not in html and "测**三" in html and "3 天" in html
+    in_grid = client.get(f"/people/floating/reminders/?kind=reverify&area={tree.a1_1.pk}")
+    assert [r.pk for r in in_grid.context["page"]] == [stale.pk]
+    assert "已核查" in in_grid.content.decode()
+    assert (
+        "已核查"
+        not in api_client_for(leader).get("/people/floating/reminders/?kind=reverify").content.decode()
+    )
+    assert api_client_for(leader).post(f"/people/floating/{stale.pk}/verify/").status_code == 403
+    assert not api_client_for(community_b1).get("/people/floating/reminders/?kind=reverify").context["page"]
+    assert api_client_for(community_b1).post(f"/people/floating/{stale.pk}/verify/").status_code == 404
+    done = client.post(
+        f"/people/floating/{stale.pk}/verify/", {"next": "/people/floating/reminders/?kind=reverify"}
+    )
+    assert done.status_code == 302 and done["Location"] == "/people/floating/reminders/?kind=reverify"
+    stale.refresh_from_db()
+    assert stale.last_verified_on == today
+    assert AuditEvent.objects.filter(action="person.floating_update", object_id=str(stale.person_id)).exists()
+    assert not client.get("/people/floating/reminders/?kind=reverify").context["page"]
+    # elsewhere than the page itself, "next" is not followed
+    assert client.post(f"/people/floating/{later.pk}/verify/", {"next": "//evil.example/"})["Location"] == (
+        "/people/floating/reminders/"
+    )
+
+
+def test_the_reminders_through_the_api(tree, community_a1, community_b1, person_data):
+    today = timezone.localdate()
+    soon = _floating(community_a1, tree.a1_1, 5, person_data, valid_to=today + dt.timedelta(days=2))
+    _floating(community_a1, tree.a1_2, 7, person_data, valid_to=today + dt.timedelta(days=9))
+    client = api_client_for(community_a1)
+    due = client.get(f"/api/v1/floating?due=expiring&area_id={tree.a1_1.pk}").json()
+    assert [r["id"] for r in due["items"]] == [soon.pk]
+    assert client.get("/api/v1/floating?due=sometime").status_code == 422
+    counts = client.get("/api/v1/floating/reminder-counts").json()
+    assert [(c["area_code"], c["expiring"], c["reverify"]) for c in counts] == [
+        (tree.a1_1.code, 1, 0),
+        (tree.a1_2.code, 1, 0),
+    ]
+    assert api_client_for(community_b1).get("/api/v1/floating/reminder-counts").json() == []
+    assert api_client_for(community_b1).get("/api/v1/floating?due=expiring").json()["items"] == []

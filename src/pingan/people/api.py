@@ -1,4 +1,5 @@
 # No `from __future__ import annotations`: django-ninja resolves Query[...] under @paginate at runtime.
+import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
@@ -42,6 +43,7 @@ from pingan.people.schemas import (
     PersonIn,
     PersonOut,
     PersonUpdateIn,
+    ReminderCountOut,
     StatusChangeOut,
 )
 
@@ -306,8 +308,29 @@ def _floating_data(request: HttpRequest, payload: Any, *, partial: bool) -> dict
 @router.get("/floating", response={200: list[FloatingOut], **ERROR_RESPONSES})
 @paginate(Page)
 def list_all_floating(request: HttpRequest, filters: Query[FloatingFilterIn]) -> Any:
-    """Floating-population records of people in the caller's sight, newest registration first."""
+    """Floating-population records of people in the caller's sight, newest registration first; ``due``: one
+    kind of reminder (流动人口提醒, the same rules as the worker's notifications), in its own order."""
+    if filters.due:
+        qs = selectors.floating_reminders(
+            user=request.user, kind=filters.due, today=dt.date.today(), area_id=filters.area_id
+        ).select_related("landlord")
+        return qs.filter(valid_to__lt=filters.valid_to_before) if filters.valid_to_before else qs
     return selectors.floating_list(user=request.user, valid_to_before=filters.valid_to_before)
+
+
+@router.get("/floating/reminder-counts", response={200: list[ReminderCountOut], **ERROR_RESPONSES})
+def floating_reminder_counts(request: HttpRequest) -> Any:
+    """Per grid in the caller's sight that has any: permits ending soon, residents not re-verified."""
+    return [
+        {
+            "area_id": c["area"].pk,
+            "area_code": c["area"].code,
+            "area_name": c["area"].name,
+            "expiring": c["expiring"],
+            "reverify": c["reverify"],
+        }
+        for c in selectors.floating_reminder_counts(user=request.user, today=dt.date.today())
+    ]
 
 
 @router.get("/persons/{person_id}/floating", response={200: list[FloatingOut], **ERROR_RESPONSES})

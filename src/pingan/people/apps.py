@@ -45,6 +45,16 @@ class PeopleConfig(AppConfig):
         )
         register(
             NavItem(
+                section,
+                _("流动人口提醒"),
+                "people:floating_reminders",
+                "bell",
+                perm("people.view_people"),
+                order=21,
+            )
+        )
+        register(
+            NavItem(
                 section, _("导入花名册"), "people:import", "upload", perm("people.import_people"), order=22
             )
         )

@@ -1,7 +1,7 @@
 """API schemas: separate input and output; personal fields leave masked (``Masked``) unless revealed."""
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Schema
 from pydantic import Field
@@ -198,6 +198,22 @@ class OccupancyFilterIn(Schema):
 
 class FloatingFilterIn(Schema):
     valid_to_before: IsoDate | None = Field(None, description="permits valid to a day before this one")
+    due: Literal["expiring", "reverify"] | None = Field(
+        None,
+        description="the reminders: expiring (the permit ends within PINGAN_PERMIT_REMINDER_DAYS, nearest "
+        "first) or reverify (not re-verified for PINGAN_FLOATING_REVERIFY_DAYS, longest first)",
+    )
+    area_id: int | None = Field(
+        None, ge=1, le=2**62, description="with due: an area of the caller's (subtree)"
+    )
+
+
+class ReminderCountOut(Schema):
+    area_id: int
+    area_code: str
+    area_name: str
+    expiring: int
+    reverify: int
 
 
 class OverseasFilterIn(Schema):

@@ -22,9 +22,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import BooleanField, F, Q, QuerySet
+from django.db.models import BooleanField, Count, F, Q, QuerySet
 from django.db.models.expressions import Expression
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
 
@@ -513,6 +515,83 @@ def floating_list(*, user: Any, valid_to_before: dt.date | None = None) -> Query
 
 def floating_get(*, user: Any, record_id: int) -> FloatingRecord:
     return get_object_or_404(floating_list(user=user), pk=record_id)
+
+
+# --- reminders of floating-population work (the worker's notifications, the 流动人口提醒 page) ---------
+
+
+def permit_reminder_days() -> int:
+    return int(getattr(settings, "PINGAN_PERMIT_REMINDER_DAYS", 30))
+
+
+def reverify_days() -> int:
+    return int(getattr(settings, "PINGAN_FLOATING_REVERIFY_DAYS", 180))
+
+
+def expiring_permits(today: dt.date) -> QuerySet[FloatingRecord]:
+    """Records whose residence permit ends within ``permit_reminder_days()`` (from today on), of registered
+    people (not sealed, not merged)."""
+    return FloatingRecord.objects.filter(
+        valid_to__gte=today,
+        valid_to__lte=today + dt.timedelta(days=permit_reminder_days()),
+        person__status=PersonStatus.ACTIVE,
+        person__sealed=False,
+        person__merged_into__isnull=True,
+    ).select_related("person", "person__area")
+
+
+def overdue_verifications(today: dt.date) -> QuerySet[FloatingRecord]:
+    """Records of floating residents not re-verified (last verification, else registration) for
+    ``reverify_days()``."""
+    limit = today - dt.timedelta(days=reverify_days())
+    return FloatingRecord.objects.filter(
+        Q(last_verified_on__lt=limit) | Q(last_verified_on__isnull=True, registered_on__lt=limit),
+        person__status=PersonStatus.ACTIVE,
+        person__is_floating=True,
+        person__sealed=False,
+        person__merged_into__isnull=True,
+    ).select_related("person", "person__area")
+
+
+REMINDER_KINDS = ("expiring", "reverify")
+
+
+def floating_reminders(
+    *, user: Any, kind: str, today: dt.date, area_id: int | None = None
+) -> QuerySet[FloatingRecord]:
+    """The records of one reminder ``kind`` (``expiring``: the nearest end first; ``reverify``: the longest
+    unverified first) among the people the user may see, in area ``area_id``'s subtree when given."""
+    if kind == "expiring":
+        qs = expiring_permits(today).order_by("valid_to", "pk")
+    elif kind == "reverify":
+        last = Coalesce("last_verified_on", "registered_on")
+        qs = overdue_verifications(today).order_by(last.asc(nulls_first=True), "pk")
+    else:
+        raise ValueError(kind)
+    from pingan.areas.models import within_area
+
+    qs = qs.filter(person__in=_visible_ids(user))
+    return within_area(qs, area_id, "person__area") if area_id else qs
+
+
+def floating_reminder_counts(*, user: Any, today: dt.date) -> list[dict[str, Any]]:
+    """Per grid in the user's sight that has any: ``{"area": Area, "expiring": n, "reverify": n}``."""
+    from pingan.areas.models import Area
+
+    counts: dict[int, dict[str, Any]] = {}
+    for kind in REMINDER_KINDS:
+        rows = (
+            floating_reminders(user=user, kind=kind, today=today)
+            .order_by()
+            .values("person__area")
+            .annotate(n=Count("pk"))
+        )
+        for row in rows:
+            counts.setdefault(row["person__area"], {"expiring": 0, "reverify": 0})[kind] = row["n"]
+    areas = Area.objects.in_bulk(list(counts))
+    return sorted(
+        ({"area": areas[pk], **n} for pk, n in counts.items() if pk in areas), key=lambda r: r["area"].code
+    )
 
 
 def overseas_list(*, user: Any, departure_before: dt.date | None = None) -> QuerySet[OverseasRecord]:

@@ -4,9 +4,11 @@
 - floating residents not re-verified (``last_verified_on``, else ``registered_on``) for
   ``REVERIFY_DAYS`` (180) days.
 
-Each goes as a notification to the grid workers, community staff and community police whose area contains
-the person's grid; the title shows the masked name only. Idempotent: one notification per record, kind and
-user (a notification already written for that record and kind is not written again).
+The rules of both are ``people.selectors`` (``expiring_permits``, ``overdue_verifications``), which the
+流动人口提醒 page also lists and counts per grid. Each goes as a notification to the grid workers, community
+staff and community police whose area contains the person's grid; the title shows the masked name only.
+Idempotent: one notification per record, kind and user (a notification already written for that record and
+kind is not written again).
 """
 
 from __future__ import annotations
@@ -14,45 +16,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from pingan.accounts.roles import Role
 from pingan.core.masking import mask_name
-from pingan.people.models import FloatingRecord, PersonStatus
+from pingan.people.selectors import expiring_permits, overdue_verifications
 
 REMINDER_ROLES = (Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.POLICE)
-
-
-def permit_reminder_days() -> int:
-    return int(getattr(settings, "PINGAN_PERMIT_REMINDER_DAYS", 30))
-
-
-def reverify_days() -> int:
-    return int(getattr(settings, "PINGAN_FLOATING_REVERIFY_DAYS", 180))
-
-
-def expiring_permits(today: dt.date) -> Any:
-    return FloatingRecord.objects.filter(
-        valid_to__gte=today,
-        valid_to__lte=today + dt.timedelta(days=permit_reminder_days()),
-        person__status=PersonStatus.ACTIVE,
-        person__sealed=False,
-        person__merged_into__isnull=True,
-    ).select_related("person", "person__area")
-
-
-def overdue_verifications(today: dt.date) -> Any:
-    limit = today - dt.timedelta(days=reverify_days())
-    return FloatingRecord.objects.filter(
-        Q(last_verified_on__lt=limit) | Q(last_verified_on__isnull=True, registered_on__lt=limit),
-        person__status=PersonStatus.ACTIVE,
-        person__is_floating=True,
-        person__sealed=False,
-        person__merged_into__isnull=True,
-    ).select_related("person", "person__area")
 
 
 def _recipients(area: Any) -> list[Any]:

@@ -18,6 +18,7 @@ from pingan.areas.models import Area
 from pingan.core.codes import code_label
 from pingan.core.excel import TableError, read_table
 from pingan.core.forms import apply_errors
+from pingan.core.masking import mask_name
 from pingan.core.ratelimit import rate_limit
 from pingan.people import importers, selectors, services
 from pingan.people.exports import EXPORTER_NAME, export_params
@@ -296,6 +297,63 @@ def household_list(request: HttpRequest) -> HttpResponse:
             "can_write": request.user.has_perm("people.write_people"),
         },
     )
+
+
+def floating_reminders(request: HttpRequest) -> HttpResponse:
+    """流动人口提醒: residence permits ending soon and residents not re-verified in time, counted per grid and
+    listed (the same rules as the worker's notifications: ``selectors.expiring_permits`` and
+    ``selectors.overdue_verifications``); a re-verification is one click."""
+    _require(request, "people.view_people")
+    from pingan.core.pagination import CappedPaginator
+
+    kind = request.GET.get("kind", "expiring")
+    kind = kind if kind in selectors.REMINDER_KINDS else "expiring"
+    area = request.GET.get("area", "").strip()
+    areas = list(_areas(request))
+    area_id = int(area) if area.isdigit() and any(str(a.pk) == area for a in areas) else None
+    today = dt.date.today()
+    records = selectors.floating_reminders(user=request.user, kind=kind, today=today, area_id=area_id)
+    counts = selectors.floating_reminder_counts(user=request.user, today=today)
+    page = CappedPaginator(records.select_related("person__area"), 50).get_page(request.GET.get("page"))
+    reverify_limit = today - dt.timedelta(days=selectors.reverify_days())
+    for record in page:
+        record.days_left = (record.valid_to - today).days if record.valid_to else None
+        record.last_check = record.last_verified_on or record.registered_on
+        record.can_manage = request.user.has_perm("people.manage_person", record.person)
+    return render(
+        request,
+        "people/floating_reminders.html",
+        {
+            "kind": kind,
+            "page": page,
+            "counts": counts,
+            "totals": {k: sum(c[k] for c in counts) for k in selectors.REMINDER_KINDS},
+            "area_id": area_id,
+            "areas": areas,
+            "permit_days": selectors.permit_reminder_days(),
+            "reverify_days": selectors.reverify_days(),
+            "reverify_limit": reverify_limit,
+        },
+    )
+
+
+def floating_verify(request: HttpRequest, record_id: int) -> HttpResponse:
+    """核查 from the reminders page: the record's last verification set to today (``floating_update``)."""
+    _require(request, "people.write_people")
+    if request.method != "POST":
+        return redirect("people:floating_reminders")
+    try:
+        record = services.floating_update(
+            actor=request.user, record_id=record_id, data={"last_verified_on": dt.date.today()}
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, _("已记录核查：%(name)s") % {"name": mask_name(record.person.name)})
+    back = request.POST.get("next", "")
+    if back.startswith("/people/floating/reminders/") and "//" not in back:
+        return redirect(back)
+    return redirect("people:floating_reminders")
 
 
 def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
