@@ -108,3 +108,31 @@ def test_the_reminders_through_the_api(tree, community_a1, community_b1, person_
     ]
     assert api_client_for(community_b1).get("/api/v1/floating/reminder-counts").json() == []
     assert api_client_for(community_b1).get("/api/v1/floating?due=expiring").json()["items"] == []
+
+
+def test_the_reminders_export(tree, community_a1, community_b1, leader, person_data):
+    """One kind as an xlsx: masked, IDs as text, who and when on top, audited; only the user's sight."""
+    import io
+
+    from python_calamine import CalamineWorkbook
+
+    today = timezone.localdate()
+    soon = _floating(community_a1, tree.a1_1, 5, person_data, valid_to=today + dt.timedelta(days=4))
+    _floating(community_b1, tree.b1_1, 13, person_data, valid_to=today + dt.timedelta(days=1))
+    client = api_client_for(community_a1)
+    assert (
+        "/people/floating/reminders/export/?kind=expiring"
+        in client.get("/people/floating/reminders/").content.decode()
+    )
+    response = client.get("/people/floating/reminders/export/?kind=expiring")
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/vnd.openxml")
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(response.content)).get_sheet_by_index(0).to_python()
+    assert rows[0][0] == "居住证即将到期" and community_a1.username in rows[1][0] and "已脱敏" in rows[1][0]
+    header = rows[2]
+    assert header[:4] == ["姓名", "公民身份号码", "联系电话", "所属网格"]
+    data = rows[3:]
+    assert len(data) == 1 and data[0][0] == "测**三" and data[0][3] == tree.a1_1.name
+    assert soon.person.id_number not in str(data) and "*" in data[0][1] and data[0][7] == 4
+    event = AuditEvent.objects.get(action="person.floating_reminder_export")
+    assert event.actor_username == community_a1.username and event.changes["rows"] == [None, 1]
+    assert api_client_for(leader).get("/people/floating/reminders/export/").status_code == 403

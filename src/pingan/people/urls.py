@@ -25,6 +25,7 @@ urlpatterns = [
     path("houses/<int:house_id>/occupants/new/", views.occupancy_add, name="occupancy_add"),
     path("occupancies/<int:occupancy_id>/end/", views.occupancy_end, name="occupancy_end"),
     path("floating/reminders/", views.floating_reminders, name="floating_reminders"),
+    path("floating/reminders/export/", views.floating_reminders_export, name="floating_reminders_export"),
     path("floating/<int:record_id>/verify/", views.floating_verify, name="floating_verify"),
     path("households/", views.household_list, name="household_list"),
     path("households/new/", views.household_create, name="household_create"),

@@ -315,7 +315,6 @@ def floating_reminders(request: HttpRequest) -> HttpResponse:
     records = selectors.floating_reminders(user=request.user, kind=kind, today=today, area_id=area_id)
     counts = selectors.floating_reminder_counts(user=request.user, today=today)
     page = CappedPaginator(records.select_related("person__area"), 50).get_page(request.GET.get("page"))
-    reverify_limit = today - dt.timedelta(days=selectors.reverify_days())
     for record in page:
         record.days_left = (record.valid_to - today).days if record.valid_to else None
         record.last_check = record.last_verified_on or record.registered_on
@@ -332,9 +331,23 @@ def floating_reminders(request: HttpRequest) -> HttpResponse:
             "areas": areas,
             "permit_days": selectors.permit_reminder_days(),
             "reverify_days": selectors.reverify_days(),
-            "reverify_limit": reverify_limit,
+            "can_export": request.user.has_perm("people.export_people"),
         },
     )
+
+
+def floating_reminders_export(request: HttpRequest) -> HttpResponse:
+    """The reminders list of one kind as an xlsx (masked, audited; at most a few thousand rows: at once)."""
+    _require(request, "people.export_people")
+    from pingan.people.exports import floating_reminder_export
+    from pingan.people.selectors import REMINDER_KINDS
+
+    kind = request.GET.get("kind", "expiring")
+    kind = kind if kind in REMINDER_KINDS else "expiring"
+    area = request.GET.get("area", "").strip()
+    area_id = int(area) if area.isdigit() and any(str(a.pk) == area for a in _areas(request)) else None
+    content, _rows = floating_reminder_export(actor=request.user, kind=kind, area_id=area_id)
+    return _xlsx(content, f"floating-{kind}-{dt.date.today():%Y%m%d}.xlsx")
 
 
 def floating_verify(request: HttpRequest, record_id: int) -> HttpResponse:
