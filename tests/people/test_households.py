@@ -418,3 +418,28 @@ def test_api_out_of_reach_answers_404(a1, community_b1, leader):
         _post(api_client_for(community_b1), "/api/v1/households/999999/householder", requests[1][1]), 404
     )
     assert state(household) == before
+
+
+def test_household_list_by_householder(a1, b1, community_a1, community_b1):
+    """The householder found as the person list finds people (name, pinyin, ID tail), among the people the
+    user may see: A1 cannot find B1's household by its householder's name."""
+    client = api_client_for(community_a1)
+
+    def numbers(client, text):
+        return [h.number for h in client.get("/people/households/", {"householder": text}).context["page"]]
+
+    assert numbers(client, "甲户主") == ["HA-0001"]
+    assert numbers(client, "甲户") == ["HA-0001"]
+    assert numbers(client, "甲配偶") == []  # a member, not the householder
+    assert numbers(client, a1["head"].id_number[-4:]) == ["HA-0001"]
+    assert numbers(client, "乙户主") == []  # B1's
+    assert numbers(api_client_for(community_b1), "乙户主") == ["HB-0001"]
+    page = client.get("/people/households/", {"householder": "甲户主"}).content.decode()
+    assert 'name="householder" value="甲户主"' in page
+
+
+def test_api_household_list_by_householder(a1, b1, community_a1):
+    client = api_client_for(community_a1)
+    found = client.get("/api/v1/households", {"householder": "甲户主"}).json()
+    assert [h["number"] for h in found["items"]] == ["HA-0001"]
+    assert client.get("/api/v1/households", {"householder": "乙户主"}).json()["items"] == []

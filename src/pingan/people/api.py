@@ -235,11 +235,18 @@ def _household(request: HttpRequest, household: Any) -> dict[str, Any]:
     }
 
 
+def _searching_householder(request: HttpRequest) -> bool:
+    return bool(request.GET.get("householder", "").strip())
+
+
 @router.get("/households", response={200: list[HouseholdSummaryOut], **ERROR_RESPONSES})
 @paginate(Page)
+@rate_limit("search", when=_searching_householder)  # a search of people, as GET /persons?q=
 def list_households(request: HttpRequest, filters: Query[HouseholdFilterIn]) -> Any:
-    """Households in the caller's jurisdiction, by number (``number``: its beginning; ``house_id``)."""
-    qs = selectors.household_list(user=request.user).order_by("number", "pk")
+    """Households in the caller's jurisdiction, by number (``number``: its beginning; ``house_id``;
+    ``householder``: searched as people are)."""
+    qs = selectors.household_list(user=request.user, householder=filters.householder)
+    qs = qs.order_by("number", "pk")
     if filters.number.strip():
         qs = qs.filter(number__startswith=filters.number.strip())
     if filters.house_id is not None:

@@ -223,6 +223,9 @@ class OverseasFilterIn(Schema):
 class HouseholdFilterIn(Schema):
     number: str = Field("", max_length=30, description="the household number's beginning")
     house_id: int | None = Field(None, ge=1, le=2**62)
+    householder: str = Field(
+        "", max_length=60, description="the householder, searched as GET /persons?q= searches people"
+    )
 
 
 class HouseholdSummaryOut(Schema):

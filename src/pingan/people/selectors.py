@@ -402,8 +402,12 @@ def house_residents(*, user: Any, house: House) -> QuerySet[Person]:
     return person_list(user=user, filters=PersonFilter(house_id=house.pk))
 
 
-def household_list(*, user: Any, number: str = "", area_id: int | None = None) -> QuerySet[Household]:
-    """Households in the user's scope; ``number``: part of the 户号; ``area_id``: in that area's subtree."""
+def household_list(
+    *, user: Any, number: str = "", area_id: int | None = None, householder: str = ""
+) -> QuerySet[Household]:
+    """Households in the user's scope; ``number``: part of the 户号; ``area_id``: in that area's subtree;
+    ``householder``: the householder found as the person list's search finds people (name, pinyin, ID
+    number or its tail, phone…), among the people the user may see."""
     from pingan.areas.models import within_area
     from pingan.people.services import clean_text
 
@@ -411,6 +415,9 @@ def household_list(*, user: Any, number: str = "", area_id: int | None = None) -
     number = clean_text(number).replace(" ", "")
     if number:
         qs = qs.filter(number__contains=number)
+    if householder.strip():
+        found = person_list(user=user, filters=PersonFilter(q=householder.strip(), status="all"))
+        qs = qs.filter(householder__in=found.order_by().values("pk"))
     return within_area(qs, area_id) if area_id else qs
 
 
@@ -448,10 +455,16 @@ class HouseholdPaginator(CappedPaginator):
 
 
 def household_pages(
-    *, user: Any, number: str = "", area_id: int | None = None, per_page: int | None = None
+    *,
+    user: Any,
+    number: str = "",
+    area_id: int | None = None,
+    householder: str = "",
+    per_page: int | None = None,
 ) -> HouseholdPaginator:
     """The household list page (户号 order), counted up to ``CappedPaginator.CAP``."""
-    qs = household_list(user=user, number=number, area_id=area_id).select_related(None)
+    qs = household_list(user=user, number=number, area_id=area_id, householder=householder)
+    qs = qs.select_related(None)
     qs = qs.select_related("area", "house").order_by("number", "pk")
     return HouseholdPaginator(qs, per_page or PAGE_SIZE, user=user)
 

@@ -279,19 +279,28 @@ def house_edit(request: HttpRequest) -> HttpResponse:
     return render(request, "people/house_form.html", {"form": form})
 
 
+def _searching_householder(request: HttpRequest) -> bool:
+    return bool(request.GET.get("householder", "").strip())
+
+
+@rate_limit("search", when=_searching_householder)  # a search of people, as the person list's
 def household_list(request: HttpRequest) -> HttpResponse:
     _require(request, "people.view_people")
     number = request.GET.get("number", "").strip()[:30]
+    householder = request.GET.get("householder", "").strip()[:60]
     area = request.GET.get("area", "").strip()
     areas = list(_areas(request))
     area_id = int(area) if area.isdigit() and any(str(a.pk) == area for a in areas) else None
-    paginator = selectors.household_pages(user=request.user, number=number, area_id=area_id)
+    paginator = selectors.household_pages(
+        user=request.user, number=number, area_id=area_id, householder=householder
+    )
     return render(
         request,
         "people/household_list.html",
         {
             "page": paginator.get_page(request.GET.get("page")),
             "number": number,
+            "householder": householder,
             "area_id": area_id,
             "areas": areas,
             "can_write": request.user.has_perm("people.write_people"),
