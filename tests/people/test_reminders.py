@@ -136,3 +136,37 @@ def test_the_reminders_export(tree, community_a1, community_b1, leader, person_d
     event = AuditEvent.objects.get(action="person.floating_reminder_export")
     assert event.actor_username == community_a1.username and event.changes["rows"] == [None, 1]
     assert api_client_for(leader).get("/people/floating/reminders/export/").status_code == 403
+
+
+def test_a_renewal_or_a_verification_starts_a_new_cycle(tree, community_a1, person_data):
+    """Once per reminder, not once per record for ever: a renewed permit nearing its new end, and a resident
+    verified and overdue again, are notified again (they were not: one notification per record and kind)."""
+    from pingan.people.services import floating_update
+
+    now = timezone.now()
+    today = timezone.localdate()
+    permit = _floating(
+        community_a1,
+        tree.a1_1,
+        5,
+        person_data,
+        valid_to=today + dt.timedelta(days=10),
+        registered_on=today - dt.timedelta(days=400),
+    )
+
+    def sent(kind):
+        return Notification.objects.filter(kind=kind, object_id=str(permit.pk), user=community_a1).count()
+
+    run_people_reminders(now)
+    assert (sent("people.permit_expiring"), sent("people.reverify")) == (1, 1)
+    run_people_reminders(now)  # the same cycle: nothing new
+    assert (sent("people.permit_expiring"), sent("people.reverify")) == (1, 1)
+    floating_update(
+        actor=community_a1,
+        record_id=permit.pk,
+        data={"valid_to": today + dt.timedelta(days=365), "last_verified_on": today},
+    )
+    run_people_reminders(now)  # renewed and verified: nothing due
+    assert (sent("people.permit_expiring"), sent("people.reverify")) == (1, 1)
+    run_people_reminders(now + dt.timedelta(days=350))  # the new permit ends in 15 days; unverified 350 days
+    assert (sent("people.permit_expiring"), sent("people.reverify")) == (2, 2)

@@ -7,8 +7,8 @@
 The rules of both are ``people.selectors`` (``expiring_permits``, ``overdue_verifications``), which the
 流动人口提醒 page also lists and counts per grid. Each goes as a notification to the grid workers, community
 staff and community police whose area contains the person's grid; the title shows the masked name only.
-Idempotent: one notification per record, kind and user (a notification already written for that record and
-kind is not written again).
+Idempotent within a cycle: a record is notified once per kind while its reminder stands; after a renewal
+(a new "valid to") or a re-verification the next reminder is a new cycle and is sent again when it is due.
 """
 
 from __future__ import annotations
@@ -21,7 +21,12 @@ from django.utils import timezone
 
 from pingan.accounts.roles import Role
 from pingan.core.masking import mask_name
-from pingan.people.selectors import expiring_permits, overdue_verifications
+from pingan.people.selectors import (
+    expiring_permits,
+    overdue_verifications,
+    permit_reminder_days,
+    reverify_days,
+)
 
 REMINDER_ROLES = (Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.POLICE)
 
@@ -35,6 +40,16 @@ def _recipients(area: Any) -> list[Any]:
     return list(
         User.objects.filter(is_active=True, role__in=REMINDER_ROLES, memberships__area__in=areas).distinct()
     )
+
+
+def _cycle_start(record: Any, key: str) -> dt.datetime:
+    """When the record's current reminder became due: a notification since then is this cycle's; an older
+    one was for the permit before its renewal, or for the verification before the last one."""
+    if key == "permit_expiring":
+        day = record.valid_to - dt.timedelta(days=permit_reminder_days())
+    else:
+        day = (record.last_verified_on or record.registered_on) + dt.timedelta(days=reverify_days())
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def run_people_reminders(now: dt.datetime) -> dict[str, int]:
@@ -57,7 +72,10 @@ def run_people_reminders(now: dt.datetime) -> dict[str, int]:
     for kind, records, template, key in jobs:
         for record in records[:5000]:
             if Notification.objects.filter(
-                kind=kind, object_type="people.floatingrecord", object_id=str(record.pk)
+                kind=kind,
+                object_type="people.floatingrecord",
+                object_id=str(record.pk),
+                created_at__gte=_cycle_start(record, key),
             ).exists():
                 continue
             person = record.person
