@@ -345,6 +345,7 @@ def floating_reminders(request: HttpRequest) -> HttpResponse:
     )
 
 
+@rate_limit("export")  # core.ratelimit: per user, PINGAN_EXPORT_RATE_PER_MINUTE
 def floating_reminders_export(request: HttpRequest) -> HttpResponse:
     """The reminders list of one kind as an xlsx (masked, audited; at most a few thousand rows: at once)."""
     _require(request, "people.export_people")
