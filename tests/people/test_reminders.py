@@ -170,3 +170,20 @@ def test_a_renewal_or_a_verification_starts_a_new_cycle(tree, community_a1, pers
     assert (sent("people.permit_expiring"), sent("people.reverify")) == (1, 1)
     run_people_reminders(now + dt.timedelta(days=350))  # the new permit ends in 15 days; unverified 350 days
     assert (sent("people.permit_expiring"), sent("people.reverify")) == (2, 2)
+
+
+def test_sealed_and_departed_people_are_not_reminded(tree, community_a1, district_admin, person_data):
+    from pingan.core.actors import SYSTEM
+    from pingan.core.sensitive import apply_seal
+    from pingan.people.services import person_move_out
+
+    today = timezone.localdate()
+    sealed = _floating(community_a1, tree.a1_1, 5, person_data, valid_to=today + dt.timedelta(days=3))
+    gone = _floating(community_a1, tree.a1_1, 7, person_data, valid_to=today + dt.timedelta(days=3))
+    kept = _floating(community_a1, tree.a1_1, 9, person_data, valid_to=today + dt.timedelta(days=3))
+    apply_seal(sealed.person, actor=SYSTEM, reason="未成年人犯罪记录封存")
+    person_move_out(actor=community_a1, person_id=gone.person_id)
+    for user in (community_a1, district_admin):
+        page = api_client_for(user).get("/people/floating/reminders/")
+        assert [r.pk for r in page.context["page"]] == [kept.pk]
+        assert [c["expiring"] for c in page.context["counts"]] == [1]
