@@ -587,7 +587,7 @@ def floating_reminders(
         return qs.none()
     # the scope on the person's grid: the rules above already leave out sealed and merged people, so this is
     # the set of person__in=_visible_ids(user) without a semi-join over every visible person (district-wide
-    # counts at 1M people: 460 → see docs/benchmarks.md)
+    # counts at 1M people: 461 → 271 ms, docs/benchmarks.md)
     qs = scoped_visible(qs, user, area_field="person__area")
     return within_area(qs, area_id, "person__area") if area_id else qs
 
