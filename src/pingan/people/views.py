@@ -279,6 +279,17 @@ def house_edit(request: HttpRequest) -> HttpResponse:
     return render(request, "people/house_form.html", {"form": form})
 
 
+def _area_param(request: HttpRequest, areas: list[Area]) -> int | None:
+    """The list's ``area`` filter: one of ``areas`` (the user's communities and grids), else none."""
+    area = request.GET.get("area", "").strip()
+    return int(area) if area.isdigit() and any(str(a.pk) == area for a in areas) else None
+
+
+def _reminder_kind(request: HttpRequest) -> str:
+    kind = request.GET.get("kind", "expiring")
+    return kind if kind in selectors.REMINDER_KINDS else "expiring"
+
+
 def _searching_householder(request: HttpRequest) -> bool:
     return bool(request.GET.get("householder", "").strip())
 
@@ -288,9 +299,8 @@ def household_list(request: HttpRequest) -> HttpResponse:
     _require(request, "people.view_people")
     number = request.GET.get("number", "").strip()[:30]
     householder = request.GET.get("householder", "").strip()[:60]
-    area = request.GET.get("area", "").strip()
     areas = list(_areas(request))
-    area_id = int(area) if area.isdigit() and any(str(a.pk) == area for a in areas) else None
+    area_id = _area_param(request, areas)
     paginator = selectors.household_pages(
         user=request.user, number=number, area_id=area_id, householder=householder
     )
@@ -315,18 +325,15 @@ def floating_reminders(request: HttpRequest) -> HttpResponse:
     _require(request, "people.view_people")
     from pingan.core.pagination import CappedPaginator
 
-    kind = request.GET.get("kind", "expiring")
-    kind = kind if kind in selectors.REMINDER_KINDS else "expiring"
-    area = request.GET.get("area", "").strip()
+    kind = _reminder_kind(request)
     areas = list(_areas(request))
-    area_id = int(area) if area.isdigit() and any(str(a.pk) == area for a in areas) else None
+    area_id = _area_param(request, areas)
     today = dt.date.today()
     records = selectors.floating_reminders(user=request.user, kind=kind, today=today, area_id=area_id)
     counts = selectors.floating_reminder_counts(user=request.user, today=today)
     page = CappedPaginator(records.select_related("person__area"), 50).get_page(request.GET.get("page"))
     for record in page:
         record.days_left = (record.valid_to - today).days if record.valid_to else None
-        record.last_check = record.last_verified_on or record.registered_on
         record.can_manage = request.user.has_perm("people.manage_person", record.person)
     return render(
         request,
@@ -350,12 +357,9 @@ def floating_reminders_export(request: HttpRequest) -> HttpResponse:
     """The reminders list of one kind as an xlsx (masked, audited; at most a few thousand rows: at once)."""
     _require(request, "people.export_people")
     from pingan.people.exports import floating_reminder_export
-    from pingan.people.selectors import REMINDER_KINDS
 
-    kind = request.GET.get("kind", "expiring")
-    kind = kind if kind in REMINDER_KINDS else "expiring"
-    area = request.GET.get("area", "").strip()
-    area_id = int(area) if area.isdigit() and any(str(a.pk) == area for a in _areas(request)) else None
+    kind = _reminder_kind(request)
+    area_id = _area_param(request, list(_areas(request)))
     content, _rows = floating_reminder_export(actor=request.user, kind=kind, area_id=area_id)
     return _xlsx(content, f"floating-{kind}-{dt.date.today():%Y%m%d}.xlsx")
 
