@@ -584,3 +584,23 @@ def test_move_out_on_the_page_takes_its_date(a1, community_a1):
     history = client.get(f"/people/{person.pk}/").content.decode().split('id="pa-tab-history"')[1]
     assert f"{day:%Y-%m-%d}</td>" in history and "迁出" in history and "在册 → 已迁出" in history
     assert "move_out" not in history
+
+
+def test_occupancy_start_not_in_the_future_nor_twice(a1, community_a1, monkeypatch):
+    """A stay begins today or earlier; a second open stay in the same house is the Chinese message, also when
+    two registrations pass the check at once (the database's constraint, not a server error)."""
+    from django.db.models import QuerySet
+
+    person, house = a1["lodger"], a1["house"]
+    with pytest.raises(ValidationError) as caught:
+        occupancy_start(
+            actor=community_a1, person_id=person.pk, house_id=house.pk, start=TODAY + dt.timedelta(days=1)
+        )
+    assert caught.value.message_dict == {"start": ["入住日期不能晚于今天"]}
+    occupancy_start(actor=community_a1, person_id=person.pk, house_id=house.pk)
+    monkeypatch.setattr(QuerySet, "exists", lambda self: False)  # as if the other one had not committed yet
+    with pytest.raises(ValidationError) as caught:
+        occupancy_start(actor=community_a1, person_id=person.pk, house_id=house.pk)
+    assert caught.value.message_dict == {"person": ["该人员已登记在此房屋，如需变更请先办理迁出"]}
+    monkeypatch.undo()
+    assert Occupancy.objects.filter(person=person, house=house, end__isnull=True).count() == 1

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from pingan.areas.models import Area
@@ -621,12 +621,16 @@ def occupancy_start(
     _require(actor, "people.manage_person", person)
     if role not in Occupancy.Role.values:
         raise ValidationError({"role": [_("无效的居住关系")]})
+    start = _move_date(start, _("入住日期"), field="start")
+    already = ValidationError({"person": [_("该人员已登记在此房屋，如需变更请先办理迁出")]})
     if Occupancy.objects.filter(person=person, house=house, end__isnull=True).exists():
         # the open occupancy would be kept unchanged (its role and date too): say so rather than "saved"
-        raise ValidationError({"person": [_("该人员已登记在此房屋，如需变更请先办理迁出")]})
-    occupancy = Occupancy.objects.create(
-        person=person, house=house, role=role, start=start or dt.date.today()
-    )
+        raise already
+    try:
+        with transaction.atomic():  # two registrations at once: the database keeps one open stay per house
+            occupancy = Occupancy.objects.create(person=person, house=house, role=role, start=start)
+    except IntegrityError:
+        raise already from None
     Person.objects.filter(pk=person.pk).update(current_house=house)
     if role == Occupancy.Role.OWNER and house.owner_id is None:
         House.objects.filter(pk=house.pk).update(owner=person)
