@@ -129,7 +129,9 @@ def test_end_occupancy(a1, community_a1):
     client = api_client_for(community_a1)
     url = f"/people/occupancies/{occupancy.pk}/end/"
     early = client.post(url, {"end": "2025-02-01"})
-    assert _errors(early, "end") == ["迁出日期不能早于入住日期"]
+    assert _errors(early, "end") == [
+        "迁出日期不能早于入住日期 2025-03-01"
+    ]  # the same rule as 注销: names the day
     occupancy.refresh_from_db()
     assert occupancy.end is None
     response = client.post(url, {"end": "2025-06-30"})

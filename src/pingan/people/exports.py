@@ -106,12 +106,12 @@ def person_export(*, actor: Any, filters: PersonFilter, reveal: bool = False, re
     return write_xlsx(columns=columns, rows=rows, title=_("实有人口名单"), note=note, sheet_name="人员")
 
 
-def floating_reminder_export(*, actor: Any, kind: str, area_id: int | None = None) -> tuple[bytes, int]:
+def floating_reminder_export(*, actor: Any, kind: str, area_id: int | None = None) -> bytes:
     """The 流动人口提醒 list of one kind as an xlsx, masked (no reveal here: the list is for follow-up work,
-    the person page shows a value in full to whoever may see it); audited. Returns the file and its rows."""
+    the person page shows a value in full to whoever may see it); audited."""
     import datetime as dt
 
-    from pingan.core.masking import mask_value
+    from pingan.core.sensitive import masked
     from pingan.people.selectors import REMINDER_KINDS, floating_reminders
 
     if not actor.has_perm("people.export_people"):
@@ -119,19 +119,15 @@ def floating_reminder_export(*, actor: Any, kind: str, area_id: int | None = Non
     if kind not in REMINDER_KINDS:
         raise ValueError(kind)
     today = dt.date.today()
-    records = list(
-        floating_reminders(user=actor, kind=kind, today=today, area_id=area_id).select_related(
-            "person__area"
-        )[:EXPORT_MAX_ROWS]
-    )
+    records = list(floating_reminders(user=actor, kind=kind, today=today, area_id=area_id)[:EXPORT_MAX_ROWS])
     rows = [
         [
-            mask_name(r.person.name),
-            mask_id_number(r.person.id_number) if r.person.id_number else "",
-            mask_phone(r.person.phone) if r.person.phone else "",
+            masked(r.person, "name"),
+            masked(r.person, "id_number"),
+            masked(r.person, "phone"),
             r.person.area.name,
             r.get_permit_type_display(),
-            mask_value("generic", r.permit_number) if r.permit_number else "",
+            masked(r, "permit_number"),
             r.valid_to,
             (r.valid_to - today).days if r.valid_to else None,
             r.registered_on,
@@ -163,9 +159,7 @@ def floating_reminder_export(*, actor: Any, kind: str, area_id: int | None = Non
         action="person.floating_reminder_export",
         changes={"kind": [None, kind], "area": [None, area_id], "rows": [None, len(rows)]},
     )
-    return write_xlsx(columns=columns, rows=rows, title=title, note=note, sheet_name="流动人口提醒"), len(
-        rows
-    )
+    return write_xlsx(columns=columns, rows=rows, title=title, note=note, sheet_name="流动人口提醒")
 
 
 # --- large exports run in the background (core.exports) ------------------------------------------------

@@ -266,12 +266,12 @@ def _move_date(on: dt.date | None, label: str, field: str = "on") -> dt.date:
     return day
 
 
-def _not_before_moving_in(occupancies: Any, day: dt.date, label: str) -> None:
-    """A stay ends on ``day``: not before it began (the database refuses an end before the start)."""
+def _not_before_moving_in(occupancies: Any, day: dt.date, label: str, field: str = "on") -> None:
+    """Stays end on ``day``: not before they began (the database refuses an end before the start)."""
     started = occupancies.filter(start__gt=day).order_by("-start").values_list("start", flat=True).first()
     if started is not None:
         raise ValidationError(
-            {"on": [_("%(label)s不能早于入住日期 %(d)s") % {"label": label, "d": started.isoformat()}]}
+            {field: [_("%(label)s不能早于入住日期 %(d)s") % {"label": label, "d": started.isoformat()}]}
         )
 
 
@@ -654,8 +654,9 @@ def occupancy_end(*, actor: Any, occupancy_id: int, end: dt.date | None = None) 
     if occupancy.end is not None:
         raise ValidationError({"end": [_("该居住关系已结束")]})
     occupancy.end = _move_date(end, _("迁出日期"), field="end")
-    if occupancy.start and occupancy.end < occupancy.start:
-        raise ValidationError({"end": [_("迁出日期不能早于入住日期")]})
+    _not_before_moving_in(
+        Occupancy.objects.filter(pk=occupancy.pk), occupancy.end, _("迁出日期"), field="end"
+    )
     occupancy.save(update_fields=["end"])
     Person.objects.filter(pk=person.pk, current_house_id=occupancy.house_id).update(current_house=None)
     audit_record(

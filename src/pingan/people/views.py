@@ -331,7 +331,7 @@ def floating_reminders(request: HttpRequest) -> HttpResponse:
     today = dt.date.today()
     records = selectors.floating_reminders(user=request.user, kind=kind, today=today, area_id=area_id)
     counts = selectors.floating_reminder_counts(user=request.user, today=today)
-    page = CappedPaginator(records.select_related("person__area"), 50).get_page(request.GET.get("page"))
+    page = CappedPaginator(records, 50).get_page(request.GET.get("page"))
     for record in page:
         record.days_left = (record.valid_to - today).days if record.valid_to else None
         record.can_manage = request.user.has_perm("people.manage_person", record.person)
@@ -360,7 +360,7 @@ def floating_reminders_export(request: HttpRequest) -> HttpResponse:
 
     kind = _reminder_kind(request)
     area_id = _area_param(request, list(_areas(request)))
-    content, _rows = floating_reminder_export(actor=request.user, kind=kind, area_id=area_id)
+    content = floating_reminder_export(actor=request.user, kind=kind, area_id=area_id)
     return _xlsx(content, f"floating-{kind}-{dt.date.today():%Y%m%d}.xlsx")
 
 
