@@ -10,10 +10,15 @@ missing, emptied of people before each run):
 
 - reading the file (python-calamine + header detection);
 - the first import (every row validated, encrypted, indexed, bulk-created, one transaction);
+- the database alone: the rows the first import wrote, COPYed by the server into a scratch table built like
+  the person table (its indexes and generated column) and rolled back — no Python in it, so the most any
+  importer could do on this machine and server;
 - the same file again (every row found through the blind index and compared: nothing written);
 - the same file with one changed phone per row (bulk_update).
 
-One process, one thread. docs/benchmarks.md has the figures measured on the project machine.
+Each step gives the importer's CPU, its encoding workers' and the PostgreSQL backend's (read from /proc
+when the server runs on this machine), and the server's settings. docs/benchmarks.md has the figures
+measured on the project machine.
 """
 
 from __future__ import annotations
@@ -91,20 +96,86 @@ def _import_export(data: bytes, rows: int) -> dict[str, Any]:
             editor.delete_model(RosterPerson)
         editor.create_model(RosterPerson)
     _reset_peak()
-    t, cpu = time.perf_counter(), time.process_time()
+    t, cpu, server = time.perf_counter(), time.process_time(), _backend_cpu(connection)
     dataset = tablib.Dataset().load(data, format="xlsx")
     outcome = RosterResource().import_data(dataset, dry_run=False, use_transactions=True, raise_errors=False)
     seconds = time.perf_counter() - t
     cpu_seconds = time.process_time() - cpu
+    server_after = _backend_cpu(connection)
     return {
         "seconds": round(seconds, 2),
         "rows_per_s": round(rows / seconds),
         "cpu_seconds": round(cpu_seconds, 2),
+        "server_cpu_seconds": round(server_after - server, 2)
+        if server is not None and server_after is not None
+        else None,
         "peak_mb": _peak_mb()["importer"],
         "rows_in_table": RosterPerson.objects.count(),
         "errors": len(outcome.base_errors)
         + len(outcome.invalid_rows)
         + sum(1 for r in outcome.rows if r.errors),
+    }
+
+
+def _backend_cpu(connection: Any) -> float | None:
+    """CPU seconds used so far by the PostgreSQL backend serving ``connection``, read from /proc when the
+    server runs on this machine (else None): the importer's COPY costs the server as much as the importer."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _server_settings(connection: Any) -> dict[str, str]:
+    names = ["shared_buffers", "max_wal_size", "wal_buffers", "synchronous_commit", "server_version"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, setting || coalesce(' ' || unit, '') FROM pg_settings WHERE name = ANY(%s)", [names]
+        )
+        return dict(cursor.fetchall())
+
+
+def _database_alone(connection: Any, rows: int) -> dict[str, Any]:
+    """What PostgreSQL alone needs to write the rows the first import wrote: they are copied out of the
+    person table, then COPYed by the server into a scratch table built like it (same columns, generated
+    column, constraints and indexes; no foreign keys), in one transaction that is rolled back. No Python
+    work is in it: it bounds how fast any importer can be on this machine and server."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute "
+            "WHERE attrelid = 'people_person'::regclass AND attnum > 0 AND NOT attisdropped "
+            "AND attgenerated = ''"
+        )
+        columns = cursor.fetchone()[0]
+        buffer = io.BytesIO()
+        with cursor.copy(f"COPY (SELECT {columns} FROM people_person) TO STDOUT") as copy:  # noqa: S608
+            for block in copy:
+                buffer.write(block)
+        data = buffer.getvalue()
+        cursor.execute("BEGIN")
+        try:
+            cursor.execute("CREATE TABLE bench_person_copy (LIKE people_person INCLUDING ALL)")
+            cpu = _backend_cpu(connection)
+            t = time.perf_counter()
+            with cursor.copy(f"COPY bench_person_copy ({columns}) FROM STDIN") as copy:
+                for start in range(0, len(data), 1 << 20):
+                    copy.write(data[start : start + (1 << 20)])
+            seconds = time.perf_counter() - t
+            after = _backend_cpu(connection)
+            cursor.execute("SELECT count(*) FROM bench_person_copy")
+            written = cursor.fetchone()[0]
+        finally:
+            cursor.execute("ROLLBACK")
+    return {
+        "seconds": round(seconds, 2),
+        "rows_per_s": round(written / seconds) if seconds else None,
+        "server_cpu_seconds": round(after - cpu, 2) if cpu is not None and after is not None else None,
+        "rows": written,
+        "expected_rows": rows,
     }
 
 
@@ -220,6 +291,7 @@ def main() -> None:
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "date": dt.date.today().isoformat(),
+        "server": _server_settings(connection),
     }
     data = roster(args.rows, grids)
     changed = roster(args.rows, grids, phone_prefix="1391")
@@ -235,6 +307,7 @@ def main() -> None:
     ):
         _reset_peak()
         t, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
+        server = _backend_cpu(connection)
         # end to end: read the file, validate, encrypt, index, commit, write the error report
         result = people_import(
             actor=SYSTEM, table=read_table(payload, "roster.xlsx", expected=ROSTER_COLUMNS)
@@ -243,6 +316,7 @@ def main() -> None:
         seconds = time.perf_counter() - t
         cpu_seconds = time.process_time() - cpu
         worker_cpu = _children_cpu() - children
+        server_after = _backend_cpu(connection)
         results[label] = {
             "seconds": round(seconds, 2),
             "rows_per_s": round(args.rows / seconds),
@@ -251,6 +325,10 @@ def main() -> None:
             "cpu_seconds": round(cpu_seconds, 2),
             "worker_cpu_seconds": round(worker_cpu, 2),
             "rows_per_cpu_s": round(args.rows / (cpu_seconds + worker_cpu)),
+            # the PostgreSQL backend's own CPU in the same time (None when the server is on another machine)
+            "server_cpu_seconds": round(server_after - server, 2)
+            if server is not None and server_after is not None
+            else None,
             "peak_mb": _peak_mb(),
             "created": result.created,
             "updated": result.updated,
@@ -260,6 +338,9 @@ def main() -> None:
             "first_errors": result.errors[:3],
         }
         print(label, json.dumps(results[label], ensure_ascii=False), file=sys.stderr, flush=True)
+        if label == "first_import":
+            results["database_alone"] = _database_alone(connection, args.rows)
+            print("database_alone", json.dumps(results["database_alone"]), file=sys.stderr, flush=True)
     if compare:
         results["django_import_export"] = _import_export(data, args.rows)
         print(

@@ -287,3 +287,39 @@ def test_the_person_table_keeps_no_index_that_no_query_needs(db, postgres_only):
         indexes
     )
     assert indexes["person_area_status"].endswith("(area_id, status)")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "王",
+        "张伟 ",
+        "王王王",
+        "欧阳 娜娜",
+        "李 李小龙",
+        "a1-B2 ",
+        "滨海路 18 号 3 单元 502 室",
+        "𠮷野家 吉",
+    ],
+)
+def test_the_grams_function_returns_the_characters_and_their_pairs(db, postgres_only, text):
+    """Migration 0013: ``people_grams`` in PL/pgSQL holds the same elements as the SQL version it replaced
+    (every character, every pair of adjacent characters), so rows stored by either are searched alike."""
+    from importlib import import_module
+
+    from django.db import connection
+
+    migration = import_module("pingan.people.migrations.0013_postgres_grams_plpgsql")
+    expected = {text[i : i + 1] for i in range(len(text))} | {text[i : i + 2] for i in range(len(text) - 1)}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT people_grams(%s)", [text])
+        now = cursor.fetchone()[0]
+        cursor.execute("SAVEPOINT old_grams")
+        cursor.execute(migration.SQL)
+        cursor.execute("SELECT people_grams(%s)", [text])
+        before = cursor.fetchone()[0]
+        cursor.execute("ROLLBACK TO SAVEPOINT old_grams")
+        cursor.execute("SELECT prosrc LIKE '%%string_to_array%%' FROM pg_proc WHERE proname = 'people_grams'")
+        assert cursor.fetchone()[0]  # the savepoint rolled the old body back
+    assert set(now) == set(before) == expected
