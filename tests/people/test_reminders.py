@@ -187,3 +187,31 @@ def test_sealed_and_departed_people_are_not_reminded(tree, community_a1, distric
         page = api_client_for(user).get("/people/floating/reminders/")
         assert [r.pk for r in page.context["page"]] == [kept.pk]
         assert [c["expiring"] for c in page.context["counts"]] == [1]
+
+
+def test_the_home_page_counts_the_reminders_of_those_who_act_on_them(
+    tree, community_a1, community_b1, leader, person_data
+):
+    """Community staff (and grid workers, police) see the two totals of their jurisdiction on the home page,
+    each a link to its tab of 流动人口提醒; B1 counts none of A1's; a leader's home page has no such tiles."""
+    today = timezone.localdate()
+    _floating(community_a1, tree.a1_1, 5, person_data, valid_to=today + dt.timedelta(days=20))
+    _floating(community_a1, tree.a1_2, 7, person_data, valid_to=today + dt.timedelta(days=3))
+    _floating(community_a1, tree.a1_1, 11, person_data, registered_on=today - dt.timedelta(days=400))
+    _floating(community_b1, tree.b1_1, 13, person_data, valid_to=today + dt.timedelta(days=1))
+
+    def tiles(user):
+        figures = api_client_for(user).get("/").context["figures"]
+        return {str(f.label): (f.value, f.url) for f in figures if "/floating/reminders/" in f.url}
+
+    assert tiles(community_a1) == {
+        "居住证即将到期": (2, "/people/floating/reminders/?kind=expiring"),
+        "流动人口待核查": (1, "/people/floating/reminders/?kind=reverify"),
+    }
+    assert tiles(community_b1) == {
+        "居住证即将到期": (1, "/people/floating/reminders/?kind=expiring"),
+        "流动人口待核查": (0, "/people/floating/reminders/?kind=reverify"),
+    }
+    assert tiles(leader) == {}
+    html = api_client_for(community_a1).get("/").content.decode()
+    assert 'href="/people/floating/reminders/?kind=reverify"' in html

@@ -30,6 +30,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
 
+from pingan.accounts.roles import Role
 from pingan.core.fields import BlindIndexField, lookup_value
 from pingan.core.pagination import CappedPaginator, FirstMatchesPaginator
 from pingan.core.sensitive import scoped_visible
@@ -567,6 +568,9 @@ def overdue_verifications(today: dt.date) -> QuerySet[FloatingRecord]:
 
 
 REMINDER_KINDS = ("expiring", "reverify")
+# who sees the reminders' totals on the home page: those who renew and re-verify, in a community or a grid
+# (a district's totals are on the reminders page, counted per grid)
+REMINDER_ROLES = frozenset({Role.COMMUNITY_STAFF, Role.GRID_WORKER, Role.POLICE})
 
 
 def floating_reminders(
@@ -687,11 +691,24 @@ def people_figures(user: Any) -> list[Any]:
         .aggregate(residents=Count("id"), floating=Count("id", filter=Q(is_floating=True)))
     )
     url = _url("people:list")
-    return [
+    figures = [
         Figure(_("实有人口"), counts["residents"], url=url),
         Figure(_("流动人口"), counts["floating"], url=f"{url}?category=floating" if url else ""),
         Figure(_("实有房屋"), house_list(user=user).count(), url=_url("people:houses")),
     ]
+    if str(getattr(user, "role", "")) in REMINDER_ROLES:
+        today = dt.date.today()
+        reminders = _url("people:floating_reminders")
+        labels = {"expiring": _("居住证即将到期"), "reverify": _("流动人口待核查")}
+        figures += [
+            Figure(
+                labels[kind],
+                floating_reminders(user=user, kind=kind, today=today).order_by().count(),
+                url=f"{reminders}?kind={kind}" if reminders else "",
+            )
+            for kind in REMINDER_KINDS
+        ]
+    return figures
 
 
 def people_search(user: Any, q: str, limit: int) -> list[Any]:
