@@ -4,7 +4,8 @@ Synthetic and obviously so: names are a common surname + "示例" + a number (�
 the district's address code 120103, a birth date and sequence drawn from a seeded generator, and a
 correctly computed check character, so they validate but belong to nobody; phones use the reserved-looking
 prefix 170 0000 xxxx. Per grid: 12 houses in one compound, 1–4 residents each (about 2,500 people over the
-60 demo grids), a household per house, a share of floating residents with residence permits, and a few
+60 demo grids), a household per house, a share of floating residents with residence permits (dates relative
+to the day of loading: some end within 30 days, some residents are due for re-verification), and a few
 overseas residents (境外人员: passport numbers DEMO…, one grid in twelve) with their registrations.
 Idempotent: the ID numbers and house codes are deterministic; rows that exist are left alone.
 """
@@ -52,6 +53,7 @@ def _id(rng: random.Random, seq: int, male: bool) -> tuple[str, dt.date]:
 
 def load_people(ctx: DemoContext) -> None:
     rng = random.Random(f"people-{ctx.rng.random()}")  # one draw from the shared generator  # noqa: S311
+    today = dt.date.today()
     grids = list(Area.objects.filter(level="grid", active=True, code__startswith="120103").order_by("code"))
     index = index_field_for(Person, "id_number")
     created_people = created_houses = 0
@@ -90,8 +92,11 @@ def load_people(ctx: DemoContext) -> None:
                 phone = f"1700000{serial % 10000:04d}"
                 # every draw happens before the existence check, so a second run draws the same sequence
                 moved_in = dt.date(2020, 1, 1) + dt.timedelta(days=rng.randrange(0, 1800))
-                registered_on = dt.date(2025, 1, 1) + dt.timedelta(days=rng.randrange(0, 300))
-                valid_to = dt.date(2026, 1, 1) + dt.timedelta(days=rng.randrange(0, 700))
+                # permits and checks relative to the day of loading, as a district's would be: about one in
+                # fifteen permits ends within 30 days, one in four residents is due for re-verification
+                registered_on = today - dt.timedelta(days=rng.randrange(30, 1100))
+                valid_to = today + dt.timedelta(days=rng.randrange(-20, 400))
+                verified_on = today - dt.timedelta(days=rng.randrange(0, 240))
                 existing = Person._base_manager.filter(id_number_index=index.index_for(number)).first()
                 if existing is not None:
                     residents.append(existing)
@@ -126,6 +131,7 @@ def load_people(ctx: DemoContext) -> None:
                         inflow_reason="务工",
                         registered_on=registered_on,
                         valid_to=valid_to,
+                        last_verified_on=verified_on if verified_on >= registered_on else None,
                     )
                 residents.append(person)
             head = residents[0]
