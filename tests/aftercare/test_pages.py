@@ -113,7 +113,9 @@ def test_import_wizard(tree, assist_a):
     assert preview.status_code == 200 and "预览结果" in html and "新增 1" in html and "拒绝 1" in html
     assert not AftercareCase.objects.exists()
     assert client.get("/aftercare/import/errors/").status_code == 200
-    committed = client.post("/aftercare/import/", {"step": "commit"})
+    committed = client.post(
+        "/aftercare/import/", {"step": "commit", "upload": preview.context["upload_token"]}
+    )
     assert "导入结果" in committed.content.decode()
     assert AftercareCase.objects.get().handover.source == "list.xlsx"
     assert template()[:2] == b"PK"

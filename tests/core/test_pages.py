@@ -343,7 +343,9 @@ def test_area_import_page_flow(tree, system_admin):
     assert Area.objects.count() == areas  # the preview writes nothing
     assert AuditEvent.objects.count() == events
 
-    commit = client.post("/areas/import/", {"step": "commit"})
+    token = preview.context["upload_token"]
+    assert f'name="upload" value="{token}"' in content
+    commit = client.post("/areas/import/", {"step": "commit", "upload": token})
     assert commit.status_code == 200
     assert commit.context["committed"] is True
     assert commit.context["result"].created == 3
@@ -353,8 +355,8 @@ def test_area_import_page_flow(tree, system_admin):
     assert "area_import" not in client.session
 
     # A second commit without a new upload does nothing.
-    again = client.post("/areas/import/", {"step": "commit"})
-    assert again.status_code == 200
+    again = client.post("/areas/import/", {"step": "commit", "upload": token})
+    assert again.status_code == 200 and "预览已失效" in again.content.decode()
     assert Area.objects.count() == areas + 3
 
 

@@ -64,6 +64,23 @@ def test_a_grid_worker_reports_an_event(tree, grid_a1, street_a, district_admin)
     assert inbox(district_admin) == []  # the district is told only about what is escalated to it
 
 
+def test_text_is_kept_as_typed_lines_and_chinese_punctuation(tree, grid_a1, street_a):
+    """Descriptions, titles and notes keep their line breaks (a description is shown line by line) and the
+    full-width punctuation Chinese is written with; only full-width letters and digits are folded."""
+    event = services.event_report(
+        actor=grid_a1,
+        area_id=tree.a1_1.pk,
+        category="0102",
+        title="人行道无证摊贩：早市\n东侧",
+        description="1. 第一行：车辆占道，\r\n2. 第二行：已拍照！\n\n\n3. 车牌 ＡＢ１２３",
+    )
+    assert event.title == "人行道无证摊贩：早市 东侧"
+    assert event.description == "1. 第一行：车辆占道，\n2. 第二行：已拍照！\n\n3. 车牌 AB123"
+    accepted = services.event_accept(actor=street_a, event_id=event.pk, note="情况属实，立案。\n请尽快派遣")
+    step = EventStep.objects.filter(event=accepted, action="accept").get()
+    assert step.note == "情况属实，立案。\n请尽快派遣"
+
+
 def test_numbers_follow_the_day(tree, grid_a1, make_event):
     first, second = make_event(), make_event()
     assert int(second.number) == int(first.number) + 1

@@ -110,6 +110,25 @@ def test_register_form_chinese_errors(tree, community_a1):
     assert response.status_code == 302
 
 
+def test_registering_a_known_number_opens_no_overwrite(resident, tree, community_a1):
+    """登记 with the ID number of someone already in the user's care is refused with the record's number:
+    an almost empty form would otherwise overwrite the record (phone, address, grid) through the upsert."""
+    from pingan.people.models import Person
+
+    before = Person.objects.get(pk=resident.pk)
+    response = login(community_a1).post(
+        "/people/new/", {"name": before.name, "id_number": before.id_number, "area": tree.a1_2.pk}
+    )
+    assert response.status_code == 200
+    assert f"已有档案（档案号 #{resident.pk}）" in response.content.decode()
+    after = Person.objects.get(pk=resident.pk)
+    assert (after.phone, after.current_address, after.area_id) == (
+        before.phone,
+        before.current_address,
+        before.area_id,
+    )
+
+
 def test_import_wizard(tree, community_a1):
     from tests.people.test_import import good, xlsx
 
@@ -119,8 +138,34 @@ def test_import_wizard(tree, community_a1):
     response = client.post("/people/import/", {"step": "preview", "file": upload})
     assert response.status_code == 200 and "拒绝 1" in response.content.decode()
     assert client.get("/people/import/errors/").status_code == 200
-    response = client.post("/people/import/", {"step": "commit"})
+    token = response.context["upload_token"]
+    response = client.post("/people/import/", {"step": "commit", "upload": token})
     assert "新增 1" in response.content.decode()
+
+
+def test_import_commits_the_file_previewed_on_its_page(tree, community_a1):
+    """A preview in a second window replaces the stored file: 确认导入 on the first page is refused (the
+    file shown there is not written in place of the other), the second page's commits its own file."""
+    from pingan.people.models import Person
+    from tests.people.test_import import good, xlsx
+
+    client = login(community_a1)
+
+    def preview(*rows):
+        upload = io.BytesIO(xlsx(list(rows)))
+        upload.name = "roster.xlsx"
+        return client.post("/people/import/", {"step": "preview", "file": upload}).context["upload_token"]
+
+    first = preview(good(1))
+    second = preview(good(2), good(3))
+    before = Person.objects.count()
+    stale = client.post("/people/import/", {"step": "commit", "upload": first})
+    assert "预览已失效" in stale.content.decode() and Person.objects.count() == before
+    assert "这个字段是必填项" not in stale.content.decode()
+    done = client.post("/people/import/", {"step": "commit", "upload": second})
+    assert "新增 2" in done.content.decode() and Person.objects.count() == before + 2
+    again = client.post("/people/import/", {"step": "commit", "upload": second})
+    assert "预览已失效" in again.content.decode() and Person.objects.count() == before + 2
 
 
 def test_actions_answer_404_outside_scope(resident, community_b1, dept_handler):

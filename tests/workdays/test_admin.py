@@ -190,7 +190,9 @@ def test_the_import_screen_previews_then_commits(tree, system_admin):
     preview = client.post("/calendar/holidays/import/", {"step": "preview", "file": upload})
     assert preview.status_code == 200 and preview.context["result"].created == 4
     assert not Holiday.objects.filter(date__year=2027).exists()
-    done = client.post("/calendar/holidays/import/", {"step": "commit"})
+    done = client.post(
+        "/calendar/holidays/import/", {"step": "commit", "upload": preview.context["upload_token"]}
+    )
     assert done.status_code == 200 and done.context["committed"]
     assert Holiday.objects.filter(date__year=2027).count() == 4
 

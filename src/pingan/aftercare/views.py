@@ -31,6 +31,7 @@ from pingan.aftercare.forms import (
 )
 from pingan.aftercare.models import CaseStatus, RiskLevel
 from pingan.areas.models import Area
+from pingan.core import previews
 from pingan.core.codes import code_label
 from pingan.core.excel import TableError, read_table
 from pingan.core.forms import apply_errors
@@ -400,16 +401,16 @@ def import_wizard(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     result = None
     committed = False
-    if (
-        request.method == "POST"
-        and request.POST.get("step") == "commit"
-        and "aftercare_import" in request.session
-    ):
-        stored = request.session.pop("aftercare_import")
-        table = read_table(bytes.fromhex(stored["data"]), stored["name"], importers.COLUMNS)
-        result = importers.prerelease_import(actor=request.user, table=table, filename=stored["name"])
-        committed = True
+    upload_token = ""
+    if request.method == "POST" and request.POST.get("step") == "commit":
         form = ImportForm()
+        taken = previews.take(request, "aftercare_import")
+        if taken is None:
+            messages.error(request, previews.STALE)
+        else:
+            table = read_table(taken[1], taken[0], importers.COLUMNS)
+            result = importers.prerelease_import(actor=request.user, table=table, filename=taken[0])
+            committed = True
     elif request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         data = upload.read()
@@ -424,10 +425,14 @@ def import_wizard(request: HttpRequest) -> HttpResponse:
                 result = importers.prerelease_import(
                     actor=request.user, table=table, dry_run=True, filename=upload.name
                 )
-                request.session["aftercare_import"] = {"name": upload.name[:120], "data": data.hex()}
+                upload_token = previews.stash(request, "aftercare_import", upload.name[:120], data)
     if result is not None:
         request.session["aftercare_import_errors"] = result.errors[:20000]
-    return render(request, "aftercare/import.html", {"form": form, "result": result, "committed": committed})
+    return render(
+        request,
+        "aftercare/import.html",
+        {"form": form, "result": result, "committed": committed, "upload_token": upload_token},
+    )
 
 
 def import_errors(request: HttpRequest) -> HttpResponse:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from pingan.areas import selectors, services
 from pingan.areas.forms import AreaForm, AreaImportForm, DepartmentForm
 from pingan.areas.models import Area, Level
+from pingan.core import previews
 from pingan.core.codes import code_label
 from pingan.core.excel import TableError, read_table
 from pingan.core.forms import apply_errors
@@ -107,9 +108,15 @@ def area_import(request: HttpRequest) -> HttpResponse:
     _require(request, "areas.manage_areas")
     form = AreaImportForm(request.POST or None, request.FILES or None)
     result = None
-    if request.method == "POST" and request.POST.get("step") == "commit" and "area_import" in request.session:
-        stored = request.session.pop("area_import")
-        table = read_table(bytes.fromhex(stored["data"]), stored["name"], services.AREA_IMPORT_COLUMNS)
+    upload_token = ""
+    taken = None
+    if request.method == "POST" and request.POST.get("step") == "commit":
+        taken = previews.take(request, "area_import")
+        if taken is None:
+            messages.error(request, previews.STALE)
+            form = AreaImportForm()
+    if taken is not None:
+        table = read_table(taken[1], taken[0], services.AREA_IMPORT_COLUMNS)
         result = services.area_import(actor=request.user, table=table)
         messages.success(
             request,
@@ -119,7 +126,7 @@ def area_import(request: HttpRequest) -> HttpResponse:
         return render(
             request, "areas/area_import.html", {"form": AreaImportForm(), "result": result, "committed": True}
         )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and request.POST.get("step") != "commit" and form.is_valid():
         upload = form.cleaned_data["file"]
         data = upload.read()
         try:
@@ -128,8 +135,12 @@ def area_import(request: HttpRequest) -> HttpResponse:
             form.add_error("file", str(exc))
         else:
             result = services.area_import(actor=request.user, table=table, dry_run=True)
-            request.session["area_import"] = {"name": upload.name, "data": data.hex()}
-    return render(request, "areas/area_import.html", {"form": form, "result": result, "committed": False})
+            upload_token = previews.stash(request, "area_import", upload.name, data)
+    return render(
+        request,
+        "areas/area_import.html",
+        {"form": form, "result": result, "committed": False, "upload_token": upload_token},
+    )
 
 
 def departments(request: HttpRequest) -> HttpResponse:

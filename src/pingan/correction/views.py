@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pingan.areas.models import Area
+from pingan.core import previews
 from pingan.core.codes import code_choices, code_label
 from pingan.core.excel import TableError, read_table
 from pingan.core.forms import apply_errors
@@ -336,16 +337,16 @@ def import_wizard(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     result = None
     committed = False
-    if (
-        request.method == "POST"
-        and request.POST.get("step") == "commit"
-        and "correction_import" in request.session
-    ):
-        stored = request.session.pop("correction_import")
-        table = read_table(bytes.fromhex(stored["data"]), stored["name"], importers.COLUMNS)
-        result = importers.client_import(actor=request.user, table=table)
-        committed = True
+    upload_token = ""
+    if request.method == "POST" and request.POST.get("step") == "commit":
         form = ImportForm()
+        taken = previews.take(request, "correction_import")
+        if taken is None:
+            messages.error(request, previews.STALE)
+        else:
+            table = read_table(taken[1], taken[0], importers.COLUMNS)
+            result = importers.client_import(actor=request.user, table=table)
+            committed = True
     elif request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         data = upload.read()
@@ -355,10 +356,14 @@ def import_wizard(request: HttpRequest) -> HttpResponse:
             form.add_error("file", str(exc))
         else:
             result = importers.client_import(actor=request.user, table=table, dry_run=True)
-            request.session["correction_import"] = {"name": upload.name, "data": data.hex()}
+            upload_token = previews.stash(request, "correction_import", upload.name, data)
     if result is not None:
         request.session["correction_import_errors"] = result.errors[:20000]
-    return render(request, "correction/import.html", {"form": form, "result": result, "committed": committed})
+    return render(
+        request,
+        "correction/import.html",
+        {"form": form, "result": result, "committed": committed, "upload_token": upload_token},
+    )
 
 
 def import_errors(request: HttpRequest) -> HttpResponse:

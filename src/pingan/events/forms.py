@@ -51,16 +51,33 @@ def category_choices() -> list[tuple[str, Any]]:
     return choices
 
 
+# a number of working days, in the words of the services' own checks (Django's defaults speak of "该值")
+DEADLINE_ERRORS = {
+    "invalid": _("期限须填写整数个工作日"),
+    "min_value": _("期限应在 0 到 60 个工作日之间"),
+    "max_value": _("期限应在 0 到 60 个工作日之间"),
+}
+EXTENSION_ERRORS = {
+    "invalid": _("延期天数须填写整数个工作日"),
+    "min_value": _("延期天数应在 1 到 60 个工作日之间"),
+    "max_value": _("延期天数应在 1 到 60 个工作日之间"),
+}
+
+
 class ReportForm(forms.Form):
     area = forms.TypedChoiceField(label=_("网格"), coerce=int)
     category = forms.ChoiceField(label=_("事件类别"))
     title = forms.CharField(
         label=_("标题"),
         max_length=80,
+        error_messages={"max_length": _("标题不能超过 80 个字")},
         widget=forms.TextInput(attrs={"placeholder": _("一句话说明，如：人行道无证摊贩")}),
     )
     description = forms.CharField(
-        label=_("事件描述"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("事件描述"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"max_length": _("事件描述不能超过 2000 个字")},
     )
     urgency = forms.ChoiceField(label=_("紧急程度"), choices=Urgency.choices, initial=Urgency.NORMAL)
     source = forms.ChoiceField(label=_("来源"), choices=Source.choices, required=False)
@@ -96,17 +113,33 @@ class ActionForm(forms.Form):
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     note = forms.CharField(
-        label=_("说明"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("说明"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"max_length": _("说明不能超过 1000 个字")},
     )
     reason = forms.CharField(
-        label=_("理由"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("理由"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"max_length": _("理由不能超过 1000 个字")},
     )
     tier = forms.ChoiceField(
         label=_("处置等级"), choices=[("", _("按类别")), *list(Tier.choices)], required=False
     )
     target = forms.CharField(label=_("派遣对象"), required=False)  # "d:<department id>" or "a:<area id>"
-    working_days = forms.IntegerField(label=_("期限（工作日）"), min_value=0, max_value=60, required=False)
-    days = forms.IntegerField(label=_("延期天数（工作日）"), min_value=1, max_value=60, required=False)
+    working_days = forms.IntegerField(
+        label=_("期限（工作日）"), min_value=0, max_value=60, required=False, error_messages=DEADLINE_ERRORS
+    )
+    days = forms.IntegerField(
+        label=_("延期天数（工作日）"),
+        min_value=1,
+        max_value=60,
+        required=False,
+        error_messages=EXTENSION_ERRORS,
+    )
     approve = forms.TypedChoiceField(
         label=_("审批"),
         choices=[("1", _("批准")), ("0", _("驳回"))],
@@ -143,7 +176,9 @@ class PolicyForm(forms.ModelForm):
 class CategoryRuleForm(forms.Form):
     category = forms.CharField(widget=forms.HiddenInput)
     tier = forms.ChoiceField(label=_("处置等级"), choices=Tier.choices)
-    working_days = forms.IntegerField(label=_("期限（工作日）"), min_value=0, max_value=60, required=False)
+    working_days = forms.IntegerField(
+        label=_("期限（工作日）"), min_value=0, max_value=60, required=False, error_messages=DEADLINE_ERRORS
+    )
     public = forms.BooleanField(label=_("群众可上报"), required=False)
     default_department = forms.TypedChoiceField(
         label=_("默认处置部门"), coerce=int, required=False, empty_value=None

@@ -37,7 +37,7 @@ from pingan.accounts.roles import Role
 from pingan.areas.models import Area, Department, Level
 from pingan.audit.services import atomic_audited, audit_record
 from pingan.core.codes import UnknownCode, code_label, code_resolve
-from pingan.core.text import contains_markup, normalize_text
+from pingan.core.text import contains_markup, normalize_prose, normalize_text
 from pingan.events.models import (
     OPEN_STATUSES,
     WORKING_STATUSES,
@@ -204,7 +204,7 @@ def _actor_name(actor: Any) -> str:
 def _clean_note(
     value: Any, *, required: bool, label: str, field: str = "note", max_length: int = 1000
 ) -> str:
-    text = normalize_text(str(value or ""))
+    text = normalize_prose(str(value or ""))
     if required and len(text) < 2:
         raise ValidationError({field: _("请填写%(label)s") % {"label": label}})
     if len(text) > max_length:
@@ -484,12 +484,12 @@ def event_report(
     else:
         if not category:
             errors["category"] = _("请选择事件类别")
-    title = normalize_text(str(title or ""))
+    title = normalize_prose(str(title or ""), multiline=False)
     if not title:
         errors["title"] = _("请填写标题")
     elif len(title) > 80 or contains_markup(title):
         errors["title"] = _("标题不能超过 80 个字，且不能含有 < > 等标记字符")
-    description = normalize_text(str(description or ""))
+    description = normalize_prose(str(description or ""))
     if len(description) < 2:
         errors["description"] = _("请描述事件情况")
     elif len(description) > 2000:
@@ -1399,7 +1399,7 @@ def event_report_open311(
     if media_url and (len(media_url) > 500 or not re.match(r"^https?://", media_url)):
         raise ValidationError({"media_url": _("media_url must be an http(s) URL")})
     label = code_label("event_category", service_code)
-    text = normalize_text(description or "")[:2000]
+    text = normalize_prose(description or "")[:2000]
     event = event_report(
         actor=Open311Actor(client),
         area_id=area.pk,

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from pingan.areas.models import Area
+from pingan.core import previews
 from pingan.core.codes import code_label
 from pingan.core.excel import TableError, read_table
 from pingan.core.forms import apply_errors
@@ -147,6 +148,12 @@ def person_edit(request: HttpRequest, person_id: int | None = None) -> HttpRespo
             if area is None:
                 raise Http404
             if person is None:
+                # 登记 is for someone new: a number that already has a record in the user's care is opened
+                # and edited there, never overwritten from an empty form (the API and the roster upsert)
+                same = services.find_by_id_number(str(form.cleaned_data.get("id_number") or ""))
+                if same is not None and request.user.has_perm("people.manage_person", same):
+                    known = _("该证件号码已有档案（档案号 #%(n)d），请在该档案中修改，不要重复登记")
+                    raise ValidationError({"id_number": known % {"n": same.pk}})
                 person, _created = services.person_register(
                     actor=request.user, area=area, data=form.data_for_service()
                 )
@@ -730,16 +737,16 @@ def import_wizard(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     result = None
     committed = False
-    if (
-        request.method == "POST"
-        and request.POST.get("step") == "commit"
-        and "people_import" in request.session
-    ):
-        stored = request.session.pop("people_import")
-        table = read_table(bytes.fromhex(stored["data"]), stored["name"], importers.ROSTER_COLUMNS)
-        result = importers.people_import(actor=request.user, table=table)
-        committed = True
+    upload_token = ""
+    if request.method == "POST" and request.POST.get("step") == "commit":
         form = ImportForm()
+        taken = previews.take(request, "people_import")
+        if taken is None:
+            messages.error(request, previews.STALE)
+        else:
+            table = read_table(taken[1], taken[0], importers.ROSTER_COLUMNS)
+            result = importers.people_import(actor=request.user, table=table)
+            committed = True
     elif request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         data = upload.read()
@@ -749,10 +756,14 @@ def import_wizard(request: HttpRequest) -> HttpResponse:
             form.add_error("file", str(exc))
         else:
             result = importers.people_import(actor=request.user, table=table, dry_run=True)
-            request.session["people_import"] = {"name": upload.name, "data": data.hex()}
+            upload_token = previews.stash(request, "people_import", upload.name, data)
     if result is not None:
         request.session["people_import_errors"] = result.errors[:20000]
-    return render(request, "people/import.html", {"form": form, "result": result, "committed": committed})
+    return render(
+        request,
+        "people/import.html",
+        {"form": form, "result": result, "committed": committed, "upload_token": upload_token},
+    )
 
 
 def import_errors(request: HttpRequest) -> HttpResponse:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from pingan.core import previews
 from pingan.core.excel import Column, TableError, read_table, write_xlsx
 from pingan.core.forms import apply_errors
 from pingan.core.ratelimit import rate_limit
@@ -96,9 +97,15 @@ def holiday_import(request: HttpRequest) -> HttpResponse:
     _require(request, "workdays.manage_holidays")
     form = HolidayImportForm(request.POST or None, request.FILES or None)
     result = None
-    if request.method == "POST" and request.POST.get("step") == "commit" and SESSION_KEY in request.session:
-        stored = request.session.pop(SESSION_KEY)
-        table = read_table(bytes.fromhex(stored["data"]), stored["name"], services.HOLIDAY_IMPORT_COLUMNS)
+    upload_token = ""
+    taken = None
+    if request.method == "POST" and request.POST.get("step") == "commit":
+        taken = previews.take(request, SESSION_KEY)
+        if taken is None:
+            messages.error(request, previews.STALE)
+            form = HolidayImportForm()
+    if taken is not None:
+        table = read_table(taken[1], taken[0], services.HOLIDAY_IMPORT_COLUMNS)
         result = services.holiday_import(actor=request.user, table=table)
         messages.success(
             request,
@@ -110,7 +117,7 @@ def holiday_import(request: HttpRequest) -> HttpResponse:
             "workdays/holiday_import.html",
             {"form": HolidayImportForm(), "result": result, "committed": True},
         )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and request.POST.get("step") != "commit" and form.is_valid():
         upload = form.cleaned_data["file"]
         data = upload.read()
         try:
@@ -119,9 +126,11 @@ def holiday_import(request: HttpRequest) -> HttpResponse:
             form.add_error("file", str(exc))
         else:
             result = services.holiday_import(actor=request.user, table=table, dry_run=True)
-            request.session[SESSION_KEY] = {"name": upload.name, "data": data.hex()}
+            upload_token = previews.stash(request, SESSION_KEY, upload.name, data)
     return render(
-        request, "workdays/holiday_import.html", {"form": form, "result": result, "committed": False}
+        request,
+        "workdays/holiday_import.html",
+        {"form": form, "result": result, "committed": False, "upload_token": upload_token},
     )
 
 

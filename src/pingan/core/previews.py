@@ -1,0 +1,34 @@
+"""Import wizards (upload → preview → 确认导入): the uploaded file waits in the session between the two steps.
+
+Each preview gets a token, sent back by the page's 确认导入 form. The file committed is the one previewed on
+that page: a preview made since in another window replaces the stored file and its token, so the older page's
+confirmation is refused instead of writing the other file; a confirmation sent twice finds nothing. One rule
+for every wizard (people, areas, holidays, correction clients, pre-release notices)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+UPLOAD_FIELD = "upload"  # the 确认导入 form's hidden field, holding the token
+STALE = _("预览已失效（可能已经导入，或在另一个窗口上传了其他文件），请重新上传文件并预览")
+
+
+def stash(request: Any, key: str, name: str, data: bytes) -> str:
+    """Keep the previewed file under ``key``; returns the token for the page's confirmation form."""
+    token = secrets.token_urlsafe(16)
+    request.session[key] = {"name": name, "data": data.hex(), "token": token}
+    return token
+
+
+def take(request: Any, key: str) -> tuple[str, bytes] | None:
+    """(name, bytes) of the file previewed on the page that sent the confirmation, removed from the session;
+    None when there is none or another preview has replaced it (the caller shows ``STALE``)."""
+    stored = request.session.get(key)
+    sent = str(request.POST.get(UPLOAD_FIELD, ""))
+    if not stored or not sent or not secrets.compare_digest(str(stored.get("token", "")), sent):
+        return None
+    del request.session[key]
+    return str(stored["name"]), bytes.fromhex(stored["data"])
