@@ -12,16 +12,22 @@ event records the import and its counts.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
+import logging
 import re
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks import task
 
 from pingan.areas.models import Area
 from pingan.audit.services import audit_record
@@ -42,9 +48,18 @@ from pingan.people.bulk import (
     start_update,
     update_table,
 )
-from pingan.people.models import FloatingRecord, Person, PersonStatus, PersonStatusChange
+from pingan.people.models import (
+    FloatingRecord,
+    ImportJob,
+    ImportStatus,
+    Person,
+    PersonStatus,
+    PersonStatusChange,
+)
 from pingan.people.pinyin import name_pinyin
 from pingan.people.services import CODE_FIELDS, clean_person_data
+
+logger = logging.getLogger("pingan.people.import")
 
 BATCH = 2000
 UPDATE_BATCH = 250
@@ -399,7 +414,9 @@ class _Validator:
             code_table(table)
 
 
-def people_import(*, actor: Any, table: Table, dry_run: bool = False) -> PeopleImportResult:
+def people_import(
+    *, actor: Any, table: Table, dry_run: bool = False, progress: Callable[[int], None] | None = None
+) -> PeopleImportResult:
     """Validate every row, then write the accepted ones in one transaction (see the module docstring).
 
     1. Every row's digest (``row_digest``: its cells and grid) and, when its ID number is already in
@@ -409,7 +426,9 @@ def people_import(*, actor: Any, table: Table, dry_run: bool = False) -> PeopleI
     2. Every other row is validated with the form rules; a known person with another digest is loaded,
        compared field by field and updated only where a value differs; new people are encoded (encrypted,
        indexed, pinyin) and written — on PostgreSQL with COPY (the encoding in worker processes for large
-       files), elsewhere with ``bulk_create``."""
+       files), elsewhere with ``bulk_create``.
+
+    ``progress``, when given, is called with the number of rows checked so far (every 1,000 rows)."""
     if not actor.has_perm("people.import_people"):
         raise PermissionDenied
     from pingan.core.excel import ColumnMatch
@@ -464,7 +483,9 @@ def people_import(*, actor: Any, table: Table, dry_run: bool = False) -> PeopleI
 
     def validated() -> Iterator[_Row]:
         """The valid rows known to be new when streaming; every other valid row goes into ``rows``."""
-        for row_number, cells, index, digest, grid_text, area in prepared:
+        for checked, (row_number, cells, index, digest, grid_text, area) in enumerate(prepared, start=1):
+            if progress is not None and checked % 1000 == 0:
+                progress(checked)
             found = known.get(index) if index else None
             if found is not None and area is not None and found[2] == digest:
                 if claim(cells[id_pos], row_number):
@@ -502,6 +523,8 @@ def people_import(*, actor: Any, table: Table, dry_run: bool = False) -> PeopleI
                 action="person.import",
                 changes={k: v for k, v in result.as_dict().items() if k != "errors"},
             )
+    if progress is not None:
+        progress(result.read)
     return result
 
 
@@ -720,3 +743,155 @@ def _sync_floating(items: list[tuple[int, dict[str, Any]]]) -> None:
         FloatingRecord.objects.bulk_create(chunk)
     for chunk in _batched(update):
         FloatingRecord.objects.bulk_update(chunk, ["permit_number", "valid_to"])
+
+
+# --- large files in the background ----------------------------------------------------------------------
+
+
+def sync_max_rows() -> int:
+    """Rosters with more rows are previewed and imported by the worker, their page showing the progress."""
+    return int(getattr(settings, "PINGAN_IMPORT_SYNC_MAX_ROWS", 5000))
+
+
+def import_job_create(
+    *,
+    actor: Any,
+    filename: str,
+    data: bytes,
+    rows: int,
+    dry_run: bool = True,
+    preview_of: ImportJob | None = None,
+) -> ImportJob:
+    """Queue a roster for the worker: a preview (``dry_run``) or, from a finished preview, its import — the
+    very file that was previewed (``preview_of``'s content), never another upload."""
+    if not actor.has_perm("people.import_people"):
+        raise PermissionDenied
+    job = ImportJob.objects.create(
+        user=actor,
+        filename=filename[:200],
+        content=base64.b64encode(data).decode(),
+        dry_run=dry_run,
+        total_rows=rows,
+        preview_of=preview_of,
+    )
+    transaction.on_commit(lambda: run_import_job.enqueue(job.pk))
+    return job
+
+
+def import_job_commit(*, actor: Any, job_id: int) -> ImportJob:
+    """确认导入 of a finished preview: its file, queued for the import proper (once)."""
+    with transaction.atomic():
+        preview = (
+            ImportJob.objects.select_for_update()
+            .filter(pk=job_id, user=actor, dry_run=True, status=ImportStatus.DONE)
+            .first()
+        )
+        if preview is None or not preview.content:
+            raise ValidationError(_("预览已失效（可能已经导入），请重新上传文件并预览"))
+        data = base64.b64decode(preview.content)
+        preview.content = ""  # the file moves on to the import job
+        preview.save(update_fields=["content", "updated_at"])
+        return import_job_create(
+            actor=actor,
+            filename=preview.filename,
+            data=data,
+            rows=preview.total_rows,
+            dry_run=False,
+            preview_of=preview,
+        )
+
+
+def import_job_result(job: ImportJob) -> PeopleImportResult | None:
+    if not job.result:
+        return None
+    data = json.loads(job.result)
+    return PeopleImportResult(
+        read=data["read"],
+        created=data["created"],
+        updated=data["updated"],
+        unchanged=data["unchanged"],
+        errors=data["errors"],
+        unknown_columns=data["unknown_columns"],
+        normalised=data.get("normalised", 0),
+    )
+
+
+def _progress_writer(job_id: int) -> tuple[Callable[[int], None] | None, Any]:
+    """On PostgreSQL, a second connection of its own (autocommit) writes the rows checked so far, which the
+    job's page reads while the import's transaction is still open. SQLite has one writer at a time: the page
+    shows the job running without a count there."""
+    if not is_postgresql():
+        return None, None
+    side = connections.create_connection(DEFAULT_DB_ALIAS)
+    last = [0.0]
+
+    def write(done: int) -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.5:
+            return
+        last[0] = now
+        try:
+            with side.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE people_importjob SET done_rows = %s WHERE id = %s AND done_rows < %s",
+                    [done, job_id, done],
+                )
+        except DatabaseError:  # progress is a courtesy: never the import's failure
+            logger.warning("import job %s: progress not written", job_id, exc_info=True)
+
+    return write, side
+
+
+@task()
+def run_import_job(job_id: int) -> str:
+    """The worker's side: preview or import the roster as the user who uploaded it, the progress written as
+    it goes; the result stored encrypted, the file emptied."""
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.RUNNING, updated_at=timezone.now()
+    )
+    if not claimed:
+        return "skipped"
+    job = ImportJob.objects.select_related("user").get(pk=job_id)
+    write, side = _progress_writer(job.pk)
+    try:
+        if not job.user.is_active:
+            raise PermissionDenied
+        table = excel.read_table(base64.b64decode(job.content), job.filename, ROSTER_COLUMNS)
+        result = people_import(actor=job.user, table=table, dry_run=job.dry_run, progress=write)
+    except (PermissionDenied, ValidationError, excel.TableError) as exc:
+        message = "；".join(getattr(exc, "messages", [])) or str(exc) or _("无权导入")
+        _finish_job(job, status=ImportStatus.FAILED, error=message[:500])
+        return "failed"
+    except Exception:
+        logger.exception("import job %s failed", job.pk)
+        _finish_job(job, status=ImportStatus.FAILED, error=_("导入出错，请联系系统管理员"))
+        return "failed"
+    finally:
+        if side is not None:
+            side.close()
+    _finish_job(
+        job,
+        status=ImportStatus.DONE,
+        result=json.dumps(result.as_dict(), ensure_ascii=False),
+        done_rows=result.read,
+        keep_file=job.dry_run and bool(result.created or result.updated),
+    )
+    return "done"
+
+
+def _finish_job(
+    job: ImportJob,
+    *,
+    status: str,
+    error: str = "",
+    result: str = "",
+    done_rows: int | None = None,
+    keep_file: bool = False,
+) -> None:
+    job.status, job.error, job.result = status, error, result
+    job.finished_at = timezone.now()
+    if done_rows is not None:
+        job.done_rows = done_rows
+    if not keep_file:  # a preview keeps its file for 确认导入; the rest is not kept
+        job.content = ""
+    job.save(update_fields=["status", "error", "result", "finished_at", "done_rows", "content", "updated_at"])

@@ -460,3 +460,42 @@ class OverseasRecord(TimeStamped):
                 name="overseas_departure_after_entry",
             ),
         ]
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("处理中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class ImportJob(TimeStamped):
+    """A large roster (more than ``PINGAN_IMPORT_SYNC_MAX_ROWS`` rows) previewed or imported by the worker
+    (``importers.run_import_job``) while its page shows the progress. The file and the result (its errors
+    quote the rows) are stored SM4-GCM encrypted; only the user who uploaded it sees the job."""
+
+    user = models.ForeignKey(
+        "accounts.User", verbose_name=_("导入人"), on_delete=models.PROTECT, related_name="people_import_jobs"
+    )
+    filename = models.CharField(_("文件名"), max_length=200)
+    content = EncryptedTextField(_("文件"), blank=True, default="")  # base64 of the file; emptied when done
+    dry_run = models.BooleanField(_("仅预览"), default=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    total_rows = models.PositiveIntegerField(_("行数"), default=0)
+    done_rows = models.PositiveIntegerField(_("已处理行数"), default=0)
+    result = EncryptedTextField(_("结果"), blank=True, default="")  # JSON: PeopleImportResult.as_dict()
+    error = models.CharField(_("失败原因"), max_length=500, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    preview_of = models.ForeignKey(
+        "self", verbose_name=_("预览任务"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("花名册导入任务")
+        verbose_name_plural = verbose_name
+        ordering = ("-pk",)
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"

@@ -10,9 +10,10 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from pingan.areas.models import Area
 from pingan.core import previews
@@ -755,6 +756,11 @@ def import_wizard(request: HttpRequest) -> HttpResponse:
         except TableError as exc:
             form.add_error("file", str(exc))
         else:
+            if len(table.rows) > importers.sync_max_rows():  # a large roster: the worker, with a progress bar
+                job = importers.import_job_create(
+                    actor=request.user, filename=upload.name, data=data, rows=len(table.rows)
+                )
+                return redirect("people:import_job", job_id=job.pk)
             result = importers.people_import(actor=request.user, table=table, dry_run=True)
             upload_token = previews.stash(request, "people_import", upload.name, data)
     if result is not None:
@@ -764,6 +770,40 @@ def import_wizard(request: HttpRequest) -> HttpResponse:
         "people/import.html",
         {"form": form, "result": result, "committed": committed, "upload_token": upload_token},
     )
+
+
+def _own_import_job(request: HttpRequest, job_id: int) -> Any:
+    _require(request, "people.import_people")
+    from pingan.people.models import ImportJob
+
+    return get_object_or_404(ImportJob, pk=job_id, user=request.user)  # nobody else's job: 404
+
+
+def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    """A large roster's preview or import as the worker runs it: the progress (the page asks again every two
+    seconds while it runs), then the result as the wizard shows it, with 确认导入 after a preview."""
+    job = _own_import_job(request, job_id)
+    context = {"job": job, "result": importers.import_job_result(job)}
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "people/_import_job.html", context)
+    return render(request, "people/import_job.html", context)
+
+
+@require_POST
+def import_job_commit(request: HttpRequest, job_id: int) -> HttpResponse:
+    _own_import_job(request, job_id)
+    try:
+        job = importers.import_job_commit(actor=request.user, job_id=job_id)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return redirect("people:import")
+    return redirect("people:import_job", job_id=job.pk)
+
+
+def import_job_errors(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _own_import_job(request, job_id)
+    result = importers.import_job_result(job) or importers.PeopleImportResult()
+    return _xlsx(importers.error_report(result, filename=job.filename), "import-errors.xlsx")
 
 
 def import_errors(request: HttpRequest) -> HttpResponse:
