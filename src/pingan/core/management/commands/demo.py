@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import unicodedata
 from typing import Any
 
@@ -36,6 +38,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-serve", action="store_true", help="只加载数据，不启动服务 / load only, do not serve"
         )
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="不启动后台任务进程 / do not start pingan worker beside the server",
+        )
         parser.add_argument("--host", default="127.0.0.1", help="服务监听地址 / host to serve on (127.0.0.1)")
         parser.add_argument("--port", type=int, default=8000, help="服务端口 / port to serve on (8000)")
 
@@ -66,6 +73,11 @@ class Command(BaseCommand):
         if options["no_serve"]:
             return
         host, port = options["host"], options["port"]
+        if not options["no_worker"]:
+            # the background side beside the server (large exports and imports, deadlines, reminders), as a
+            # deployment runs it as a service of its own; Ctrl+C in the terminal stops both
+            self.stdout.write("启动后台任务进程 Starting the worker (pingan worker)…")
+            subprocess.Popen([sys.executable, "-m", "pingan", "worker"])
         self.stdout.write(f"\n启动服务 Serving at http://{host}:{port}/ ，用上面的账号登录。")
         call_command("serve", host=host, port=port)
 
