@@ -181,6 +181,29 @@ def test_command(tree, tmp_path, capsys):
     assert SYSTEM.username == "system" and Person.objects.count() == 1
 
 
-def test_template_example_row_imports(tree, community_a1):
-    result = run(community_a1, roster_template())
-    assert (result.created, result.rejected) == (1, 0), result.errors
+def test_the_templates_example_row_is_refused_and_errors_come_in_row_order(tree, community_a1):
+    """The downloaded template imported as it is writes nothing: its example row (a valid ID number, to show
+    the format) is refused with the reason; the errors are listed in the file's row order."""
+    from pingan.people.importers import roster_template
+
+    unchanged = run(community_a1, roster_template())
+    assert (unchanged.created, unchanged.rejected) == (0, 1)
+    assert "示例行" in unchanged.errors[0]["reason"]
+    # the example shows a valid row: with a name of its own the same cells import
+    table = read_table(roster_template(), "roster.xlsx", expected=ROSTER_COLUMNS)
+    table.rows[0][table.header.index("姓名")] = "示例李四"
+    own = people_import(actor=community_a1, table=table)
+    assert (own.created, own.rejected) == (1, 0), own.errors
+    mixed = run(community_a1, xlsx([good(1, grid="没有这个网格"), good(2, id="120103199001011230"), good(1)]))
+    assert [e["row"] for e in mixed.errors] == sorted(e["row"] for e in mixed.errors)
+
+
+def test_a_file_that_is_no_spreadsheet_gets_a_chinese_reason():
+    from pingan.core.excel import TableError
+
+    with pytest.raises(TableError) as info:
+        read_table(b"not a spreadsheet at all", "roster.xlsx", expected=ROSTER_COLUMNS)
+    assert "不是有效的 Excel 文件" in str(info.value) and not any(
+        c.isascii() and c.isalpha()
+        for c in str(info.value).replace("Excel", "").replace("WPS", "").replace("xlsx", "")
+    )

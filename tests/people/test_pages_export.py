@@ -177,3 +177,15 @@ def test_actions_answer_404_outside_scope(resident, community_b1, dept_handler):
                 suffix
             )
     assert login(dept_handler).get(f"/people/{resident.pk}/move-out/").status_code == 403
+
+
+def test_the_list_shows_a_typed_address_masked(tree, community_a1, person_data):
+    """现住址 in the list: the house's address when one is linked, else the address typed in or imported,
+    masked as on the person page."""
+    from pingan.core.masking import mask_address
+
+    person_register(
+        actor=community_a1, area=tree.a1_1, data=person_data(seq=31, current_address="滦水道18号3单元502室")
+    )
+    html = login(community_a1).get("/people/").content.decode()
+    assert mask_address("滦水道18号3单元502室") in html and "滦水道18号3单元502室" not in html

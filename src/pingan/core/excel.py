@@ -90,8 +90,11 @@ def _read_rows(data: bytes, filename: str) -> list[list[Any]]:
             workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
             sheet = workbook.get_sheet_by_index(0)
             return [list(row) for row in sheet.to_python(skip_empty_area=False)]
-        except Exception as exc:  # calamine raises its own error types
-            raise TableError(f"无法读取表格文件：{exc}") from None
+        except Exception:  # calamine raises its own error types, in English: the user gets what to do
+            raise TableError(
+                "无法读取表格文件：文件已损坏，或不是有效的 Excel 文件"
+                "（请用 Excel 或 WPS 另存为 .xlsx 后重试）"
+            ) from None
     raise TableError("只支持 .xlsx、.xls 和 .csv 文件")
 
 

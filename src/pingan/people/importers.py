@@ -118,14 +118,18 @@ class PeopleImportResult(excel.ImportResult):
         return {**super().as_dict(), "normalised": self.normalised}
 
 
+# the template's example row: a valid ID number, so that it shows the format, which an import refuses
+EXAMPLE_NAME, EXAMPLE_ID = "示例张三", "120103199001011231"
+
+
 def roster_template() -> bytes:
     """The blank roster with one obviously synthetic example row; every column is text."""
     columns = [Column(names[0], 16, text=True) for names in ROSTER_COLUMNS.values()]
     example = [
-        "示例张三",
+        EXAMPLE_NAME,
         "男",
         "汉族",
-        "120103199001011231",
+        EXAMPLE_ID,
         "1990-01-01",
         "13800000000",
         "天津市河西区示例路1号",
@@ -145,7 +149,7 @@ def roster_template() -> bytes:
         columns=columns,
         rows=[example],
         title="实有人口花名册（导入模板）",
-        note="带 * 的列必填：姓名、公民身份号码、所属网格（网格编码或名称）；身份证号请以文本格式填写",
+        note="必填列：姓名、公民身份号码、所属网格（网格编码或名称）；身份证号请以文本格式填写；第一行是示例，导入前请删除",
     )
 
 
@@ -491,7 +495,11 @@ def people_import(
                 if claim(cells[id_pos], row_number):
                     result.unchanged += 1  # as the last import wrote it, and nobody changed the person since
                 continue
-            row = validator.clean(row_number, dict(zip(keys, cells, strict=True)), area, grid_text)
+            values = dict(zip(keys, cells, strict=True))
+            if values.get("name") == EXAMPLE_NAME and values.get("id_number") == EXAMPLE_ID:
+                result.error(row_number, "name", _("这是导入模板中的示例行，未导入；导入前请删除"))
+                continue
+            row = validator.clean(row_number, values, area, grid_text)
             if row is None or not claim(number := row.values["id_number"], row_number):
                 continue
             row.index = index or index_field.index_for(number) or ""
@@ -523,6 +531,7 @@ def people_import(
                 action="person.import",
                 changes={k: v for k, v in result.as_dict().items() if k != "errors"},
             )
+    result.errors.sort(key=lambda e: e["row"])  # in the file's order (rows are checked in two passes)
     if progress is not None:
         progress(result.read)
     return result

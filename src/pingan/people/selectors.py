@@ -325,6 +325,7 @@ LIST_COLUMNS = (
     "sealed",
     "area__name",
     "current_house__address",
+    "current_address",  # shown (masked) when no house is linked: an address typed in or imported
 )
 
 

@@ -55,4 +55,7 @@ class Command(BaseCommand):
             "--forwarded-allow-ips",
             os.environ.get("PINGAN_FORWARDED_ALLOW_IPS", "127.0.0.1"),
         ]
+        # a served site shows its own error pages (404.html…), not Django's technical ones listing every URL,
+        # unless PINGAN_DEBUG asks for them (the development server, ``pingan runserver``, keeps them)
+        os.environ.setdefault("PINGAN_DEBUG", "0")
         os.execv(sys.executable, argv)  # noqa: S606 — replaces this process with gunicorn
