@@ -245,3 +245,28 @@ def test_moves_carry_their_dates(tree, community_a1, person_data):
         ("迁出", left),
     ]
     assert (history[-1].from_label, history[-1].to_label) == ("在册", "已迁出")
+    # a return is not dated before the person left: the stays would overlap
+    with pytest.raises(ValidationError) as caught:
+        person_move_in(actor=community_a1, person_id=person.pk, area=tree.a1_1, house=house, on=moved)
+    assert caught.value.message_dict == {"on": [f"迁入日期不能早于注销日期 {left.isoformat()}"]}
+    person_move_in(actor=community_a1, person_id=person.pk, area=tree.a1_1, house=house, on=left)
+
+
+def test_a_house_typed_with_or_without_its_suffixes_is_one_house(tree, community_a1):
+    """1号楼 / 1单元 / 101室 and 1 / 1 / 101 are the same standard address: the second is refused."""
+    first = house_create(
+        actor=community_a1,
+        area=tree.a1_1,
+        data={"compound": "示例小区", "building": "1", "unit": "1", "room": "101"},
+    )
+    with pytest.raises(ValidationError, match="该地址的房屋已登记"):
+        house_create(
+            actor=community_a1,
+            area=tree.a1_1,
+            data={"compound": "示例小区", "building": "1号楼", "unit": "1单元", "room": "101室"},
+        )
+    other = house_create(
+        actor=community_a1, area=tree.a1_1, data={"compound": "示例小区", "building": "A座", "room": "101室"}
+    )
+    assert (other.building, other.room) == ("A座", "101")  # only a bare number loses its suffix
+    assert first.compose_address() == "示例小区1号楼1单元101室"

@@ -427,6 +427,16 @@ def person_move_in(
         house = house_get(user=actor, house_id=house.pk)  # 404: a house outside the actor's scope
     day = _move_date(on, _("迁入日期"))
     previous = Person.objects.select_for_update().values_list("status", flat=True).get(pk=person.pk)
+    # a return is not dated before the person left (注销: moved away, deceased, other)
+    left_on = (
+        PersonStatusChange.objects.filter(person=person, effective_on__isnull=False)
+        .exclude(event__in=("register", "import", "move_in", "merge", "merged"))
+        .order_by("-effective_on")
+        .values_list("effective_on", flat=True)
+        .first()
+    )
+    if left_on is not None and day < left_on:
+        raise ValidationError({"on": [_("迁入日期不能早于注销日期 %(d)s") % {"d": left_on.isoformat()}]})
     left = Occupancy.objects.filter(person=person, end__isnull=True).exclude(house=house)
     if house is not None:
         _not_before_moving_in(left, day, _("迁入日期"))  # the move ends the stay in the former house that day
@@ -546,11 +556,21 @@ def person_merge(*, actor: Any, keep_id: int, merge_id: int, reason: str) -> Per
 HOUSE_FIELDS = ("code", "compound", "building", "unit", "room", "use", "floor_area", "rented", "hazards")
 
 
+# "1号楼" and "1" are the same building (the standard address writes 1号楼 either way): a number is stored
+# bare, so the same house typed both ways is one house (the unique address constraint compares the fields)
+_NUMBER_SUFFIXES = {"building": ("号楼", "栋", "幢", "号"), "unit": ("单元",), "room": ("室", "号")}
+
+
 def _clean_house(data: Mapping[str, Any]) -> dict[str, Any]:
     values = {k: data[k] for k in HOUSE_FIELDS if k in data}
     for key in ("compound", "building", "unit", "room", "hazards"):
         if key in values:
             values[key] = clean_text(values[key])
+    for key, suffixes in _NUMBER_SUFFIXES.items():
+        text = values.get(key) or ""
+        stem = next((text.removesuffix(s) for s in suffixes if text.endswith(s)), text)
+        if stem != text and stem.isdigit():
+            values[key] = stem
     if "code" in values:
         values["code"] = clean_text(values["code"]) or None
     if "compound" in values and not values["compound"]:
