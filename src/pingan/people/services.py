@@ -612,6 +612,9 @@ def house_update(*, actor: Any, house_id: int, data: Mapping[str, Any]) -> House
     house = house_get(user=actor, house_id=house_id)
     _require(actor, "people.manage_person", house)
     values = _clean_house(data)
+    address = {k: values.get(k, getattr(house, k)) for k in ("compound", "building", "unit", "room")}
+    if House.objects.filter(area=house.area_id, **address).exclude(pk=house.pk).exists():
+        raise ValidationError({"compound": [_("该地址的房屋已登记")]})  # (the database's constraint: a 500)
     before = {k: getattr(house, k) for k in values}
     for key, value in values.items():
         setattr(house, key, value)

@@ -20,6 +20,7 @@ urlpatterns = [
     path("houses/", views.house_list, name="houses"),
     path("houses/new/", views.house_edit, name="house_create"),
     path("houses/<int:house_id>/", views.house_detail, name="house"),
+    path("houses/<int:house_id>/edit/", views.house_edit, name="house_edit"),
     path("<int:person_id>/move-in/", views.person_move_in_view, name="move_in"),
     path("<int:person_id>/floating/new/", views.floating_edit, name="floating_create"),
     path("<int:person_id>/floating/<int:record_id>/", views.floating_edit, name="floating_edit"),

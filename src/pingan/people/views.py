@@ -268,23 +268,35 @@ def house_detail(request: HttpRequest, house_id: int) -> HttpResponse:
     )
 
 
-def house_edit(request: HttpRequest) -> HttpResponse:
+def house_edit(request: HttpRequest, house_id: int | None = None) -> HttpResponse:
+    """登记房屋, or 编辑 a house (its grid stays: a house moves grid only with the areas' own changes)."""
     _require(request, "people.write_people")
+    house = selectors.house_get(user=request.user, house_id=house_id) if house_id else None
+    if house is not None and not request.user.has_perm("people.manage_person", house):
+        raise PermissionDenied
     areas = list(_areas(request))
-    form = HouseForm(request.POST or None, areas=areas)
+    initial = {f: getattr(house, f) for f in services.HOUSE_FIELDS} | {"area": house.area_id} if house else {}
+    form = HouseForm(request.POST or None, areas=areas, initial=initial)
+    if house is not None:
+        form.fields["area"].disabled = True
+        form.fields["area"].choices = [(house.area_id, house.area.name)]  # type: ignore[attr-defined]
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         area_id = str(data.pop("area"))  # popped once: the generator below reads it for every area
-        area = next((a for a in areas if str(a.pk) == area_id), None)
-        if area is None:
-            raise Http404
         try:
-            house = services.house_create(actor=request.user, area=area, data=data)
+            if house is not None:
+                house = services.house_update(actor=request.user, house_id=house.pk, data=data)
+            else:
+                area = next((a for a in areas if str(a.pk) == area_id), None)
+                if area is None:
+                    raise Http404
+                house = services.house_create(actor=request.user, area=area, data=data)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
+            messages.success(request, _("已保存"))
             return redirect("people:house", house_id=house.pk)
-    return render(request, "people/house_form.html", {"form": form})
+    return render(request, "people/house_form.html", {"form": form, "house": house})
 
 
 def _area_param(request: HttpRequest, areas: list[Area]) -> int | None:
