@@ -108,6 +108,8 @@ def test_add_resident_messages_in_chinese(a1, community_a1):
     assert missing.status_code == 200
     assert _errors(missing, "person") == ["请填写身份证号或档案号"]
     assert _errors(missing, "start") == ["请输入有效的日期"]
+    unchosen = client.post(url, {"person": make_id(seq=13), "role": "", "start": "2025-03-01"})
+    assert _errors(unchosen, "role") == ["请选择居住关系"]  # no relation is preselected
     assert "请填写身份证号或档案号" in missing.content.decode()  # shown next to the field
     unknown = client.post(url, {"person": make_id(seq=99), "role": "tenant", "start": "2025-01-01"})
     assert _errors(unknown, "person") == ["辖区内没有该人员，请核对身份证号或档案号"]

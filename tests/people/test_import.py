@@ -207,3 +207,26 @@ def test_a_file_that_is_no_spreadsheet_gets_a_chinese_reason():
         c.isascii() and c.isalpha()
         for c in str(info.value).replace("Excel", "").replace("WPS", "").replace("xlsx", "")
     )
+
+
+def test_the_error_report_gives_back_the_original_rows(tree, community_a1):
+    """Row, column and reason in Chinese, then the row as the file held it in the file's own columns (text,
+    so an ID number keeps its digits; a cell starting with = defused)."""
+    import io as _io
+
+    from python_calamine import CalamineWorkbook
+
+    from pingan.people.importers import error_report
+
+    bad = good(2, id="120103199001011230", name="=HYPERLINK(1)")
+    result = run(community_a1, xlsx([good(1), bad]))
+    report = (
+        CalamineWorkbook.from_filelike(_io.BytesIO(error_report(result))).get_sheet_by_index(0).to_python()
+    )
+    header = next(r for r in report if r and r[0] == "行号")
+    assert header[:3] == ["行号", "列", "原因"] and header[3:] == HEADER
+    rows = [r for r in report[report.index(header) + 1 :] if r and r[0] != ""]
+    assert rows and all(r[0] == 4 for r in rows)  # the second data row, under a title and a header
+    original = dict(zip(HEADER, rows[0][3:], strict=True))
+    assert original["公民身份号码"] == "120103199001011230"
+    assert original["姓名"].startswith("'=") or not original["姓名"].startswith("=")

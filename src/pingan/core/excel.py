@@ -217,6 +217,19 @@ class ImportResult:
     unchanged: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     unknown_columns: list[str] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)  # the file's header, when errors carry their rows
+
+    def attach_rows(self, table: Table) -> None:
+        """Give each error the original row it was found in (``cells``, as read), for the error report: the
+        importer gets back the rows to correct, in the file's own columns."""
+        wanted = {e["row"] for e in self.errors}
+        if not wanted:
+            return
+        self.header = [str(h or "") for h in table.header]
+        found = {number: row for number, row in table.numbered_rows() if number in wanted}
+        for e in self.errors:
+            if e["row"] in found:
+                e["cells"] = [_as_read(v) for v in found[e["row"]]]
 
     @property
     def rejected(self) -> int:
@@ -234,13 +247,31 @@ class ImportResult:
             "rejected": self.rejected,
             "errors": self.errors,
             "unknown_columns": self.unknown_columns,
+            "header": self.header,
         }
 
 
+def _as_read(value: Any) -> str:
+    """A cell as the file held it, as text (a whole number without ".0", a date as YYYY-MM-DD)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date().isoformat()
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
 def import_error_report(result: ImportResult, *, title: str = "导入错误报告", filename: str = "") -> bytes:
-    """The rejected rows of an import as xlsx: row number, column, reason."""
+    """The rejected rows of an import as xlsx: row number, column, reason, then the original row in the
+    file's columns (as text, defused) when the importer attached it (``ImportResult.attach_rows``)."""
+    originals = [Column(h or "—", 16, text=True) for h in result.header]
     return write_xlsx(
-        columns=[Column("行号", 8), Column("列", 16), Column("原因", 70)],
-        rows=[[e["row"], e["column"], e["reason"]] for e in result.errors],
+        columns=[Column("行号", 8), Column("列", 16), Column("原因", 50), *originals],
+        rows=[
+            [e["row"], e["column"], e["reason"], *e.get("cells", [])[: len(originals)]] for e in result.errors
+        ],
         title=f"{title}：{filename}" if filename else title,
     )

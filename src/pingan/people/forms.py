@@ -124,7 +124,12 @@ class _PickerForm(forms.Form):
 
 class OccupancyStartForm(_PickerForm):
     person = PersonPickField(label=_("人员"))
-    role = forms.ChoiceField(label=_("居住关系"), choices=Occupancy.Role.choices)
+    # no preselected relation: an unnoticed default recorded residents as owners
+    role = forms.ChoiceField(
+        label=_("居住关系"),
+        choices=[("", _("请选择")), *Occupancy.Role.choices],
+        error_messages={"required": _("请选择居住关系")},
+    )
     start = _date(_("入住日期"), required=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

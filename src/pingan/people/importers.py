@@ -532,6 +532,7 @@ def people_import(
                 changes={k: v for k, v in result.as_dict().items() if k != "errors"},
             )
     result.errors.sort(key=lambda e: e["row"])  # in the file's order (rows are checked in two passes)
+    result.attach_rows(table)  # the error report gives the importer back the rows to correct
     if progress is not None:
         progress(result.read)
     return result
@@ -821,6 +822,7 @@ def import_job_result(job: ImportJob) -> PeopleImportResult | None:
         unchanged=data["unchanged"],
         errors=data["errors"],
         unknown_columns=data["unknown_columns"],
+        header=data.get("header", []),
         normalised=data.get("normalised", 0),
     )
 
