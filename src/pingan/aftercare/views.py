@@ -404,12 +404,9 @@ def import_wizard(request: HttpRequest) -> HttpResponse:
     upload_token = ""
     if request.method == "POST" and request.POST.get("step") == "commit":
         form = ImportForm()
-        taken = previews.take(request, "aftercare_import")
-        if taken is None:
-            messages.error(request, previews.STALE)
-        else:
-            table = read_table(taken[1], taken[0], importers.COLUMNS)
-            result = importers.prerelease_import(actor=request.user, table=table, filename=taken[0])
+        taken = previews.take(request, "aftercare_import", importers.COLUMNS)
+        if taken is not None:
+            result = importers.prerelease_import(actor=request.user, table=taken[1], filename=taken[0])
             committed = True
     elif request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]

@@ -8,9 +8,13 @@ for every wizard (people, areas, holidays, correction clients, pre-release notic
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.contrib import messages
 from django.utils.translation import gettext_lazy as _
+
+from pingan.core.excel import Table, read_table
 
 UPLOAD_FIELD = "upload"  # the 确认导入 form's hidden field, holding the token
 STALE = _("预览已失效（可能已经导入，或在另一个窗口上传了其他文件），请重新上传文件并预览")
@@ -23,12 +27,14 @@ def stash(request: Any, key: str, name: str, data: bytes) -> str:
     return token
 
 
-def take(request: Any, key: str) -> tuple[str, bytes] | None:
-    """(name, bytes) of the file previewed on the page that sent the confirmation, removed from the session;
-    None when there is none or another preview has replaced it (the caller shows ``STALE``)."""
+def take(request: Any, key: str, columns: Mapping[str, Sequence[str]]) -> tuple[str, Table] | None:
+    """(file name, table) of the file previewed on the page that sent the confirmation, removed from the
+    session; None when there is none or another preview has replaced it — the user is told so (``STALE``)."""
     stored = request.session.get(key)
     sent = str(request.POST.get(UPLOAD_FIELD, ""))
     if not stored or not sent or not secrets.compare_digest(str(stored.get("token", "")), sent):
+        messages.error(request, STALE)
         return None
     del request.session[key]
-    return str(stored["name"]), bytes.fromhex(stored["data"])
+    name = str(stored["name"])
+    return name, read_table(bytes.fromhex(stored["data"]), name, columns)

@@ -340,12 +340,9 @@ def import_wizard(request: HttpRequest) -> HttpResponse:
     upload_token = ""
     if request.method == "POST" and request.POST.get("step") == "commit":
         form = ImportForm()
-        taken = previews.take(request, "correction_import")
-        if taken is None:
-            messages.error(request, previews.STALE)
-        else:
-            table = read_table(taken[1], taken[0], importers.COLUMNS)
-            result = importers.client_import(actor=request.user, table=table)
+        taken = previews.take(request, "correction_import", importers.COLUMNS)
+        if taken is not None:
+            result = importers.client_import(actor=request.user, table=taken[1])
             committed = True
     elif request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]

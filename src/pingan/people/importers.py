@@ -814,17 +814,8 @@ def import_job_commit(*, actor: Any, job_id: int) -> ImportJob:
 def import_job_result(job: ImportJob) -> PeopleImportResult | None:
     if not job.result:
         return None
-    data = json.loads(job.result)
-    return PeopleImportResult(
-        read=data["read"],
-        created=data["created"],
-        updated=data["updated"],
-        unchanged=data["unchanged"],
-        errors=data["errors"],
-        unknown_columns=data["unknown_columns"],
-        header=data.get("header", []),
-        normalised=data.get("normalised", 0),
-    )
+    stored = json.loads(job.result)  # as_dict(): the fields, and "rejected", which is counted from the errors
+    return PeopleImportResult(**{k: v for k, v in stored.items() if k != "rejected"})
 
 
 def _progress_writer(job_id: int) -> tuple[Callable[[int], None] | None, Any]:

@@ -100,13 +100,11 @@ def holiday_import(request: HttpRequest) -> HttpResponse:
     upload_token = ""
     taken = None
     if request.method == "POST" and request.POST.get("step") == "commit":
-        taken = previews.take(request, SESSION_KEY)
+        taken = previews.take(request, SESSION_KEY, services.HOLIDAY_IMPORT_COLUMNS)
         if taken is None:
-            messages.error(request, previews.STALE)
             form = HolidayImportForm()
     if taken is not None:
-        table = read_table(taken[1], taken[0], services.HOLIDAY_IMPORT_COLUMNS)
-        result = services.holiday_import(actor=request.user, table=table)
+        result = services.holiday_import(actor=request.user, table=taken[1])
         messages.success(
             request,
             _("导入完成：新增 %(c)d，更新 %(u)d，未变 %(n)d，拒绝 %(r)d")
