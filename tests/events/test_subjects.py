@@ -203,3 +203,87 @@ def test_person_and_house_pages_list_linked_events_the_user_may_see(
     assert mine.number in grid_house and elsewhere.number not in grid_house
     district_page = api_client_for(district_admin).get(person_url).content.decode()
     assert mine.number in district_page and elsewhere.number in district_page
+
+
+# --- schools ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def school_pair(tree, community_a1, community_b1):
+    from pingan.schools.services import school_create
+
+    a = school_create(
+        actor=community_a1, area=tree.a1_1, data={"name": "甲一小学", "kind": "primary", "address": "甲路"}
+    )
+    b = school_create(
+        actor=community_b1, area=tree.b1_1, data={"name": "乙一小学", "kind": "primary", "address": "乙路"}
+    )
+    return {"a": a, "b": b}
+
+
+def test_report_links_a_school_in_scope_and_refuses_one_outside(tree, grid_a1, school_pair):
+    event = report(grid_a1, tree.a1_1, school_ids=[school_pair["a"].pk])
+    assert [(s.kind, s.target_id) for s in event.subjects.all()] == [("school", school_pair["a"].pk)]
+    assert AuditEvent.objects.filter(action="event.report").latest("id").changes["schools"] == [
+        school_pair["a"].pk
+    ]
+    with pytest.raises(ValidationError) as foreign:
+        report(grid_a1, tree.a1_1, school_ids=[school_pair["b"].pk])
+    with pytest.raises(ValidationError) as missing:
+        report(grid_a1, tree.a1_1, school_ids=[987654])
+    assert (
+        foreign.value.message_dict["schools"]
+        == missing.value.message_dict["schools"]
+        == ["学校不存在或不在您的辖区内"]
+    )
+
+
+def test_school_links_by_api_page_search_and_the_school_page(
+    tree, grid_a1, street_a, community_b1, school_pair
+):
+    client = api_client_for(grid_a1)
+    created = client.post(
+        "/api/v1/events",
+        {
+            "area_id": tree.a1_1.pk,
+            "category": "0201",
+            "title": "校门口小卖部售卖三无食品",
+            "description": "学生反映",
+            "photos": [photo()],
+            "school_ids": [school_pair["a"].pk],
+        },
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["subjects"] == [
+        {
+            "kind": "school",
+            "kind_label": "学校",
+            "id": school_pair["a"].pk,
+            "label": "甲一小学",
+        }
+    ]
+    event_id = created.json()["id"]
+    found = client.get("/events/subjects/search/", {"q": "小学"}).content.decode()
+    assert f'name="school" value="{school_pair["a"].pk}"' in found
+    assert f'value="{school_pair["b"].pk}"' not in found
+    # the centre replaces the school by none; the school page lists the event while it is linked
+    school_page = api_client_for(street_a).get(f"/schools/{school_pair['a'].pk}/").content.decode()
+    assert "校门口小卖部售卖三无食品" in school_page
+    assert (
+        "校门口小卖部"
+        not in api_client_for(community_b1).get(f"/schools/{school_pair['b'].pk}/").content.decode()
+    )
+    version = Event.objects.get(pk=event_id).version
+    cleared = api_client_for(street_a).post(
+        f"/api/v1/events/{event_id}/subjects",
+        {"school_ids": [], "version": version},
+        content_type="application/json",
+    )
+    assert cleared.status_code == 200 and cleared.json()["subjects"] == []
+
+
+def test_merge_moves_school_links(tree, grid_a1, street_a, school_pair):
+    keep = report(grid_a1, tree.a1_1)
+    dup = report(grid_a1, tree.a1_1, school_ids=[school_pair["a"].pk])
+    services.event_merge(actor=street_a, event_id=dup.pk, into_id=keep.pk, reason="重复")
+    assert [(s.kind, s.target_id) for s in keep.subjects.all()] == [("school", school_pair["a"].pk)]

@@ -177,7 +177,9 @@ def test_command(tree, tmp_path, capsys):
     call_command("import", "people", str(path), "--report", str(report), "--json")
     out = capsys.readouterr().out
     assert '"created": 1' in out and '"rejected": 1' in out
-    assert report.exists()
+    # the report is the screens' one: row, column, reason, then the rejected row in the file's columns
+    table = read_table(report.read_bytes(), "r.xlsx", expected={"r": ("行号",), "c": ("原因",)})
+    assert table.header[:4] == ["行号", "列", "原因", "姓名"] and table.rows[0][0] == 4
     assert SYSTEM.username == "system" and Person.objects.count() == 1
 
 

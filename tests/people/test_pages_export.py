@@ -137,7 +137,14 @@ def test_import_wizard(tree, community_a1):
     upload.name = "roster.xlsx"
     response = client.post("/people/import/", {"step": "preview", "file": upload})
     assert response.status_code == 200 and "拒绝 1" in response.content.decode()
-    assert client.get("/people/import/errors/").status_code == 200
+    # the preview's error report gives the rejected row back in the file's own columns
+    from pingan.core.excel import read_table
+
+    report = client.get("/people/import/errors/")
+    assert report.status_code == 200
+    table = read_table(report.content, "r.xlsx", expected={"r": ("行号",), "c": ("原因",)})
+    assert table.header[:4] == ["行号", "列", "原因", "姓名"]
+    assert table.rows[0][0] == 4 and table.rows[0][5] == good(2)[2]  # its ID number, as in the file
     token = response.context["upload_token"]
     response = client.post("/people/import/", {"step": "commit", "upload": token})
     assert "新增 1" in response.content.decode()

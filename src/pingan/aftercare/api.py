@@ -35,6 +35,7 @@ from pingan.aftercare.schemas import (
     VisitOut,
 )
 from pingan.areas.models import Area
+from pingan.areas.selectors import places_in_scope
 from pingan.core.api import ERROR_RESPONSES, Page, Shaped
 
 router = Router(tags=["aftercare 安置帮教"])
@@ -147,18 +148,13 @@ def get_case(request: HttpRequest, case_id: int) -> Any:
 @router.post("/cases", response={201: CaseDetailOut, **ERROR_RESPONSES})
 def create_case(request: HttpRequest, payload: CaseIn) -> Any:
     """Register a released person's case: the person is found by ID number or registered (一人一档)."""
-    from pingan.accounts.selectors import user_scope
 
     if not request.user.has_perm("aftercare.write_cases"):
         from django.http import Http404
 
         raise Http404
     data = payload.dict()
-    scope = user_scope(request.user)
-    areas = Area.objects.filter(level__in=("community", "grid"), active=True)
-    area = get_object_or_404(
-        areas if scope.everything else areas.filter(pk__in=sorted(scope.area_ids)), pk=data.pop("area_id")
-    )
+    area = get_object_or_404(places_in_scope(request.user), pk=data.pop("area_id"))
     person_data = {k: data.pop(k) for k in ("name", "id_number", "sex", "phone")}
     person_data = {k: v for k, v in person_data.items() if v not in (None, "")}
     received_on = data.pop("received_on")

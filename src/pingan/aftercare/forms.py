@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pingan.aftercare.models import AidKind, MemberRole, Resettlement, RiskLevel
 from pingan.core.codes import code_choices
-from pingan.core.forms import DateInput, bootstrap
+from pingan.core.forms import DateInput, SpreadsheetForm, bootstrap
 
 DATE_ERRORS = {"invalid": _("请输入有效的日期"), "required": _("请填写日期")}
 
@@ -138,9 +138,6 @@ class ReoffenceForm(forms.Form):
         bootstrap(self)
 
 
-class ImportForm(forms.Form):
-    file = forms.FileField(label=_("预释放名单文件（xlsx、xls 或 csv）"))
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        bootstrap(self)
+class ImportForm(SpreadsheetForm):
+    label = _("预释放名单文件（.xlsx / .xls / .csv）")
+    max_mb = 10

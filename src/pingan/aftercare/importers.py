@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from pingan.areas.models import Area
+from pingan.areas.selectors import place_lookup
 from pingan.audit.services import audit_record
 from pingan.core import excel
 from pingan.core.excel import Column, ColumnMatch, Table, cell_text, write_xlsx
@@ -102,21 +103,6 @@ def error_report(result: ImportResult, *, filename: str = "") -> bytes:
     )
 
 
-def _communities(actor: Any) -> tuple[dict[str, Area], dict[str, Area | None]]:
-    from pingan.accounts.selectors import user_scope
-
-    qs = Area.objects.filter(level__in=("community", "grid"), active=True)
-    if getattr(actor, "is_authenticated", False):
-        scope = user_scope(actor)
-        if not scope.everything:
-            qs = qs.filter(pk__in=sorted(scope.area_ids))
-    by_code = {a.code: a for a in qs}
-    by_name: dict[str, Area | None] = {}
-    for area in by_code.values():
-        by_name[area.name] = None if area.name in by_name else area
-    return by_code, by_name
-
-
 def _messages(exc: ValidationError) -> list[tuple[str, str]]:
     if hasattr(exc, "error_dict"):
         return [(key, m) for key, messages in exc.message_dict.items() for m in messages]
@@ -138,7 +124,7 @@ def prerelease_import(*, actor: Any, table: Table, dry_run: bool = False, filena
             _("缺少必需的列：%(c)s") % {"c": "、".join(LABELS[m] for m in missing)},
         )
         return result
-    by_code, by_name = _communities(actor)
+    by_code, by_name = place_lookup(actor)
     seen: dict[str, int] = {}
     source = (filename or _("预释放名单"))[:120]
     with transaction.atomic():

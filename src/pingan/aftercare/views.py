@@ -31,11 +31,12 @@ from pingan.aftercare.forms import (
 )
 from pingan.aftercare.models import CaseStatus, RiskLevel
 from pingan.areas.models import Area
-from pingan.core import previews
+from pingan.areas.selectors import places_in_scope
+from pingan.core import wizards
 from pingan.core.codes import code_label
-from pingan.core.excel import TableError, read_table
 from pingan.core.forms import apply_errors
 from pingan.core.ratelimit import rate_limit
+from pingan.core.wizards import ImportWizard, xlsx_response
 
 TABS = {
     "case": _lazy("档案"),
@@ -47,27 +48,12 @@ TABS = {
     "reoffence": _lazy("重新犯罪"),
     "history": _lazy("时间线"),
 }
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _require(request: HttpRequest, perm: str) -> None:
     """Forbidden answers like missing (404): a role outside ``rules`` does not learn the pages exist."""
     if not request.user.has_perm(perm):
         raise Http404
-
-
-def _areas(request: HttpRequest) -> Any:
-    from pingan.accounts.selectors import user_scope
-
-    scope = user_scope(request.user)
-    qs = Area.objects.filter(level__in=("community", "grid"), active=True).order_by("code")
-    return qs if scope.everything else qs.filter(pk__in=sorted(scope.area_ids))
-
-
-def _xlsx(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
-    return response
 
 
 def _version(request: HttpRequest) -> int | None:
@@ -123,12 +109,12 @@ def case_export_view(request: HttpRequest) -> HttpResponse:
     if isinstance(result, ExportJob):
         messages.info(request, _("导出行数较多，已转入后台生成，完成后请在“我的导出”中下载。"))
         return redirect("core:exports")
-    return _xlsx(result.content, result.filename)
+    return xlsx_response(result.content, result.filename)
 
 
 def case_create(request: HttpRequest) -> HttpResponse:
     _require(request, "aftercare.write_cases")
-    areas = list(_areas(request))
+    areas = list(places_in_scope(request.user))
     form = CaseForm(request.POST or None, areas=areas)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -392,50 +378,36 @@ def case_close(request: HttpRequest, case_id: int) -> HttpResponse:
 
 def import_template(request: HttpRequest) -> HttpResponse:
     _require(request, "aftercare.import_cases")
-    return _xlsx(importers.template(), "prerelease-template.xlsx")
+    return xlsx_response(importers.template(), "prerelease-template.xlsx")
+
+
+WIZARD = ImportWizard(
+    key="aftercare_import",
+    title=_lazy("导入预释放名单"),
+    help=_lazy(
+        "监狱每月发来的预释放人员名单：按身份证号查找或登记人员，并为接收社区生成衔接任务；重点人员标记必接必送。"
+        "重复导入同一名单不会产生重复档案。必填列：姓名、公民身份号码、罪名、预计释放日期、接收社区。"
+    ),
+    columns=importers.COLUMNS,
+    run=importers.prerelease_import,
+    form=ImportForm,
+    permission="aftercare.import_cases",
+    template_url="aftercare:import_template",
+    errors_url="aftercare:import_errors",
+    report_title=_lazy("预释放名单导入错误报告"),
+    commit_note=_lazy("只写入通过校验的行。"),
+    pass_filename=True,
+    hidden=True,
+)
 
 
 def import_wizard(request: HttpRequest) -> HttpResponse:
-    """Upload → preview (dry run, errors listed, error report downloadable) → commit."""
-    _require(request, "aftercare.import_cases")
-    form = ImportForm(request.POST or None, request.FILES or None)
-    result = None
-    committed = False
-    upload_token = ""
-    if request.method == "POST" and request.POST.get("step") == "commit":
-        form = ImportForm()
-        taken = previews.take(request, "aftercare_import", importers.COLUMNS)
-        if taken is not None:
-            result = importers.prerelease_import(actor=request.user, table=taken[1], filename=taken[0])
-            committed = True
-    elif request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        data = upload.read()
-        if len(data) > 10 * 1024 * 1024:
-            form.add_error("file", _("文件超过 10 MB"))
-        else:
-            try:
-                table = read_table(data, upload.name, importers.COLUMNS)
-            except TableError as exc:
-                form.add_error("file", str(exc))
-            else:
-                result = importers.prerelease_import(
-                    actor=request.user, table=table, dry_run=True, filename=upload.name
-                )
-                upload_token = previews.stash(request, "aftercare_import", upload.name[:120], data)
-    if result is not None:
-        request.session["aftercare_import_errors"] = result.errors[:20000]
-    return render(
-        request,
-        "aftercare/import.html",
-        {"form": form, "result": result, "committed": committed, "upload_token": upload_token},
-    )
+    """Upload → preview (dry run, errors listed, error report downloadable) → commit (core.wizards)."""
+    return wizards.import_wizard(request, WIZARD)
 
 
 def import_errors(request: HttpRequest) -> HttpResponse:
-    _require(request, "aftercare.import_cases")
-    result = importers.ImportResult(errors=request.session.get("aftercare_import_errors", []))
-    return _xlsx(importers.error_report(result), "prerelease-import-errors.xlsx")
+    return wizards.import_errors(request, WIZARD, filename="prerelease-import-errors.xlsx")
 
 
 # --- figures --------------------------------------------------------------------------------------
@@ -496,4 +468,4 @@ def figures_export(request: HttpRequest) -> HttpResponse:
     label = {"Y": "年度", "H1": "上半年", "H2": "下半年"}[part]
     title = f"安置帮教工作统计表（{year}年{label}）"
     data = exports.figures_export(actor=request.user, start=start, end=end, parent=parent, title=title)
-    return _xlsx(data, f"aftercare-figures-{year}-{part}.xlsx")
+    return xlsx_response(data, f"aftercare-figures-{year}-{part}.xlsx")

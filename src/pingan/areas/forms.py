@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pingan.areas.models import Area, Level
 from pingan.core.codes import code_choices
-from pingan.core.forms import bootstrap
+from pingan.core.forms import SpreadsheetForm, bootstrap
 
 
 class AreaForm(forms.Form):
@@ -47,20 +47,8 @@ class AreaForm(forms.Form):
         }
 
 
-class AreaImportForm(forms.Form):
-    file = forms.FileField(label=_("文件（.xlsx / .xls / .csv）"))
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["file"].widget.attrs.update({"class": "form-control", "accept": ".xlsx,.xls,.csv"})
-
-    def clean_file(self) -> Any:
-        upload = self.cleaned_data["file"]
-        if upload.size > 20 * 1024 * 1024:
-            raise forms.ValidationError(_("文件不能超过 20 MB"))
-        if not upload.name.lower().endswith((".xlsx", ".xls", ".csv")):
-            raise forms.ValidationError(_("只支持 .xlsx、.xls 和 .csv 文件"))
-        return upload
+class AreaImportForm(SpreadsheetForm):
+    pass
 
 
 class DepartmentForm(forms.Form):

@@ -44,6 +44,26 @@ def area_list(*, user: Any, filters: AreaFilter | None = None) -> QuerySet[Area]
     return (filters or AreaFilter()).apply(qs)
 
 
+def places_in_scope(user: Any) -> QuerySet[Area]:
+    """The active communities and grids the user may place people, houses, cases and schools in (their
+    scope; every one for the command line's SYSTEM actor), by code."""
+    qs = Area.objects.filter(level__in=("community", "grid"), active=True).order_by("code")
+    if not getattr(user, "is_authenticated", False) and getattr(user, "is_admin_role", False):
+        return qs  # SYSTEM (core.actors)
+    scope = user_scope(user)
+    return qs if scope.everything else qs.filter(pk__in=sorted(scope.area_ids))
+
+
+def place_lookup(user: Any) -> tuple[dict[str, Area], dict[str, Area | None]]:
+    """``places_in_scope`` for an importer: by code, and by name (None where two places share the name, so a
+    row must give the code)."""
+    by_code = {a.code: a for a in places_in_scope(user)}
+    by_name: dict[str, Area | None] = {}
+    for area in by_code.values():
+        by_name[area.name] = None if area.name in by_name else area
+    return by_code, by_name
+
+
 def area_get(*, user: Any, area_id: int) -> Area:
     return get_object_or_404(area_list(user=user), pk=area_id)
 

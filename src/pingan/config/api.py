@@ -39,6 +39,7 @@ def _register_routers() -> None:
     from pingan.correction.api import router as correction_router
     from pingan.events.api import router as events_router
     from pingan.people.api import router as people_router
+    from pingan.schools.api import router as schools_router
 
     api.add_router("/auth", accounts_router)
     api.add_router("/", areas_router)
@@ -47,6 +48,7 @@ def _register_routers() -> None:
     api.add_router("/", sensitive_router)
     api.add_router("/", events_router)
     api.add_router("/", people_router)
+    api.add_router("/", schools_router)
     api.add_router("/", correction_router)
     api.add_router("/aftercare", aftercare_router)
 

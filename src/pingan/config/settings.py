@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "pingan.notifications",
     "pingan.events",
     "pingan.people",
+    "pingan.schools",
     "pingan.correction",
     "pingan.aftercare",
 ]

@@ -28,6 +28,7 @@ urlpatterns = [
     path("follow/", include("pingan.events.urls_follow")),
     path("notifications/", include("pingan.notifications.urls")),
     path("people/", include("pingan.people.urls")),
+    path("schools/", include("pingan.schools.urls")),
     path("correction/", include("pingan.correction.urls")),
     path("aftercare/", include("pingan.aftercare.urls")),
     path("api/v1/", _api_urls()),

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 
 class DateInput(forms.DateInput):
@@ -35,3 +38,25 @@ def bootstrap(form: forms.Form) -> forms.Form:
             css = "form-control"
         widget.attrs.setdefault("class", css)
     return form
+
+
+class SpreadsheetForm(forms.Form):
+    """The upload of an import wizard: one .xlsx, .xls or .csv file of at most ``max_mb`` MB. A wizard
+    subclasses it to name its file (``label``) and its limit."""
+
+    label: Any = _("文件（.xlsx / .xls / .csv）")
+    max_mb = 20
+    file = forms.FileField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].label = self.label
+        self.fields["file"].widget.attrs.update({"class": "form-control", "accept": ".xlsx,.xls,.csv"})
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > self.max_mb * 1024 * 1024:
+            raise forms.ValidationError(_("文件不能超过 %(n)d MB") % {"n": self.max_mb})
+        if not upload.name.lower().endswith((".xlsx", ".xls", ".csv")):
+            raise forms.ValidationError(_("只支持 .xlsx、.xls 和 .csv 文件"))
+        return upload

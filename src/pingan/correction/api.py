@@ -15,6 +15,7 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from pingan.areas.models import Area
+from pingan.areas.selectors import places_in_scope
 from pingan.core.api import ERROR_RESPONSES, Page, Shaped
 from pingan.correction import selectors, services
 from pingan.correction.schemas import (
@@ -49,11 +50,7 @@ def conflicts_as_409(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _area(request: HttpRequest, area_id: int) -> Area:
-    from pingan.accounts.selectors import user_scope
-
-    scope = user_scope(request.user)
-    qs = Area.objects.filter(level__in=("community", "grid"), active=True)
-    return get_object_or_404(qs if scope.everything else qs.filter(pk__in=sorted(scope.area_ids)), pk=area_id)
+    return get_object_or_404(places_in_scope(request.user), pk=area_id)
 
 
 def _client_row(client: Any, today: dt.date | None = None) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from pingan.core.codes import code_choices
-from pingan.core.forms import DateInput, bootstrap
+from pingan.core.forms import DateInput, SpreadsheetForm, bootstrap
 
 
 class ClientForm(forms.Form):
@@ -52,9 +52,5 @@ class ClientForm(forms.Form):
         bootstrap(self)
 
 
-class ImportForm(forms.Form):
-    file = forms.FileField(label=_("文件（xlsx、xls 或 csv）"))
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        bootstrap(self)
+class ImportForm(SpreadsheetForm):
+    pass

@@ -14,13 +14,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from pingan.areas.models import Area
-from pingan.core import previews
+from pingan.areas.selectors import places_in_scope
+from pingan.core import wizards
 from pingan.core.codes import code_choices, code_label
-from pingan.core.excel import TableError, read_table
 from pingan.core.forms import apply_errors
 from pingan.core.ratelimit import rate_limit
+from pingan.core.wizards import ImportWizard, xlsx_response
 from pingan.correction import exports, importers, selectors, services
 from pingan.correction.forms import ClientForm, ImportForm
 from pingan.correction.models import (
@@ -36,28 +37,12 @@ from pingan.correction.models import (
     Termination,
 )
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 
 def _require(request: HttpRequest, perm: str) -> None:
     """A page the user may not use answers 404, like a record that does not exist (issue 6: other roles
     must not even learn that the correction pages hold anything)."""
     if not request.user.has_perm(perm):
         raise Http404
-
-
-def _areas(request: HttpRequest) -> Any:
-    from pingan.accounts.selectors import user_scope
-
-    scope = user_scope(request.user)
-    qs = Area.objects.filter(level__in=("community", "grid"), active=True).order_by("code")
-    return qs if scope.everything else qs.filter(pk__in=sorted(scope.area_ids))
-
-
-def _xlsx(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
-    return response
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -113,7 +98,7 @@ def client_export(request: HttpRequest) -> HttpResponse:
     if isinstance(result, ExportJob):
         messages.info(request, _("导出行数较多，已转入后台生成，完成后请在“我的导出”中下载。"))
         return redirect("core:exports")
-    return _xlsx(result.content, result.filename)
+    return xlsx_response(result.content, result.filename)
 
 
 def client_edit(request: HttpRequest, client_id: int | None = None) -> HttpResponse:
@@ -121,7 +106,7 @@ def client_edit(request: HttpRequest, client_id: int | None = None) -> HttpRespo
     client = selectors.client_get(user=request.user, client_id=client_id, audit=False) if client_id else None
     if client is not None and not request.user.has_perm("correction.manage_client", client):
         raise Http404
-    areas = list(_areas(request))
+    areas = list(places_in_scope(request.user))
     initial: dict[str, Any] = {}
     if client is not None:
         initial = {f: getattr(client, f) for f in services.CLIENT_FIELDS}
@@ -323,47 +308,36 @@ def figures_export(request: HttpRequest) -> HttpResponse:
     year, half, start, end = _period(request)
     data = exports.statistics_export(actor=request.user, year=year, half=half, start=start, end=end)
     suffix = f"H{half}" if half else "Y"
-    return _xlsx(data, f"correction-statistics-{year}{suffix}.xlsx")
+    return xlsx_response(data, f"correction-statistics-{year}{suffix}.xlsx")
 
 
 def import_template(request: HttpRequest) -> HttpResponse:
     _require(request, "correction.import_clients")
-    return _xlsx(importers.template(), "correction-template.xlsx")
+    return xlsx_response(importers.template(), "correction-template.xlsx")
+
+
+WIZARD = ImportWizard(
+    key="correction_import",
+    title=_lazy("导入社区矫正对象"),
+    help=_lazy(
+        "按矫正编号更新或新增（人员按身份证号对应实有人口档案）；同一文件重复导入不会产生重复档案。必填列：姓名、"
+        "公民身份号码、矫正编号、矫正类别、罪名、矫正期起止、决定机关、判决生效日期、所属社区/网格。身份证号请以"
+        "文本格式保存（Excel 把 18 位数字当作数字保存时末尾会变成 0，这样的行会被拒绝）。"
+    ),
+    columns=importers.COLUMNS,
+    run=importers.client_import,
+    form=ImportForm,
+    permission="correction.import_clients",
+    template_url="correction:import_template",
+    errors_url="correction:import_errors",
+    hidden=True,
+)
 
 
 def import_wizard(request: HttpRequest) -> HttpResponse:
-    """Upload → preview (dry run, errors listed, error report downloadable) → commit."""
-    _require(request, "correction.import_clients")
-    form = ImportForm(request.POST or None, request.FILES or None)
-    result = None
-    committed = False
-    upload_token = ""
-    if request.method == "POST" and request.POST.get("step") == "commit":
-        form = ImportForm()
-        taken = previews.take(request, "correction_import", importers.COLUMNS)
-        if taken is not None:
-            result = importers.client_import(actor=request.user, table=taken[1])
-            committed = True
-    elif request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        data = upload.read()
-        try:
-            table = read_table(data, upload.name, importers.COLUMNS)
-        except TableError as exc:
-            form.add_error("file", str(exc))
-        else:
-            result = importers.client_import(actor=request.user, table=table, dry_run=True)
-            upload_token = previews.stash(request, "correction_import", upload.name, data)
-    if result is not None:
-        request.session["correction_import_errors"] = result.errors[:20000]
-    return render(
-        request,
-        "correction/import.html",
-        {"form": form, "result": result, "committed": committed, "upload_token": upload_token},
-    )
+    """Upload → preview (dry run, errors listed, error report downloadable) → commit (core.wizards)."""
+    return wizards.import_wizard(request, WIZARD)
 
 
 def import_errors(request: HttpRequest) -> HttpResponse:
-    _require(request, "correction.import_clients")
-    result = importers.ImportResult(errors=request.session.get("correction_import_errors", []))
-    return _xlsx(importers.error_report(result), "correction-import-errors.xlsx")
+    return wizards.import_errors(request, WIZARD, filename="correction-import-errors.xlsx")

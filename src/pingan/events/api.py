@@ -74,7 +74,7 @@ class _Detail:
     the caller has just reported (theirs to see; nothing merged into it or it into anything), answered from
     the instance the service returned, with the steps it wrote, instead of reading them again (a third of a
     report's cost); ``linked``:
-    whether persons or houses were linked (their query is skipped otherwise)."""
+    whether persons, houses or schools were linked (their query is skipped otherwise)."""
 
     def __init__(self, event: Event, user: Any, *, new: bool = False, linked: bool = True) -> None:
         self._event = event
@@ -243,8 +243,9 @@ def create_event(
         photos=photos or [],
         person_ids=payload.person_ids,
         house_ids=payload.house_ids,
+        school_ids=payload.school_ids,
     )
-    linked = bool(payload.person_ids or payload.house_ids)
+    linked = bool(payload.person_ids or payload.house_ids or payload.school_ids)
     return Status(201, _Detail(event, request.user, new=True, linked=linked))
 
 
@@ -403,14 +404,16 @@ def supervise_event(request: HttpRequest, event_id: int, payload: EventNoteIn) -
     return _detail(request, event)
 
 
-@_action("/events/{event_id}/subjects", "关联人员房屋 set persons and houses")
+@_action("/events/{event_id}/subjects", "关联人员房屋学校 set persons, houses and schools")
 def set_event_subjects(request: HttpRequest, event_id: int, payload: EventSubjectsIn) -> Any:
-    """The centre in charge sets the persons and houses (the full list; ids outside your scope → 422)."""
+    """The centre in charge sets the persons, houses and schools (the full list; ids outside your scope →
+    422)."""
     event = services.event_subjects_set(
         actor=request.user,
         event_id=event_id,
         person_ids=payload.person_ids,
         house_ids=payload.house_ids,
+        school_ids=payload.school_ids,
         note=payload.note,
         expected_version=payload.version,
     )

@@ -93,8 +93,9 @@ class EventsConfig(AppConfig):
                 order=85,
             )
         )
-        from pingan.events.selectors import house_events_section, person_events_tab
+        from pingan.events.selectors import house_events_section, person_events_tab, school_events_section
         from pingan.people.tabs import PersonTab, register_house_section, register_tab
+        from pingan.schools.selectors import SCHOOL_SECTIONS
 
         register_tab(
             PersonTab("events", _("事件"), "events/_subject_events.html", person_events_tab, order=40)
@@ -102,10 +103,14 @@ class EventsConfig(AppConfig):
         register_house_section(
             PersonTab("events", _("事件"), "events/_subject_events.html", house_events_section, order=40)
         )
+        SCHOOL_SECTIONS.register(
+            PersonTab("events", _("事件"), "events/_subject_events.html", school_events_section, order=40)
+        )
         register_figures(event_figures, order=20)
         register_provider("events", event_search)
 
         from pingan.core.demo import register_demo
-        from pingan.events.demo import load_events
+        from pingan.events.demo import link_demo_schools, load_events
 
         register_demo("events", 50, load_events)
+        register_demo("event_schools", 55, link_demo_schools)

@@ -18,6 +18,7 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from pingan.accounts.models import User
@@ -685,3 +686,33 @@ def _demo_duplicate(events: list[Event], per_day: Counter[dt.date], users: dict[
     event_merge(actor=SYSTEM, event_id=copy.pk, into_id=target.pk, reason="同一问题重复反映")
     copy.refresh_from_db()
     return copy
+
+
+# the categories about schools and their surroundings (food near schools, traffic at the gate, order around
+# the campus, internet cafés and arcades near schools), and street vending at a school gate
+SCHOOL_CATEGORIES = ("0201", "0202", "0203", "0204")
+
+
+def link_demo_schools(ctx: DemoContext) -> None:
+    """Link each demo event about a school to a school of its community (the first by name), as a reporter
+    would have: events about schools then show on the school's page. Idempotent: a linked event is skipped."""
+    from pingan.events.models import EventSubject, SubjectKind
+    from pingan.schools.models import School
+
+    by_community: dict[str, School] = {}
+    for school in School.objects.select_related("area").order_by("name"):
+        by_community.setdefault(school.area.code[:12], school)
+    events = (
+        Event.objects.filter(
+            Q(category__in=SCHOOL_CATEGORIES) | Q(title__contains="学校"), area__code__startswith="120103"
+        )
+        .exclude(subjects__kind=SubjectKind.SCHOOL)
+        .select_related("area")
+    )
+    links = [
+        EventSubject(event=e, kind=SubjectKind.SCHOOL, school=by_community[e.area.code[:12]])
+        for e in events
+        if e.area.code[:12] in by_community
+    ]
+    EventSubject.objects.bulk_create(links)
+    ctx.counts["event_school_links"] = len(links)

@@ -5,7 +5,7 @@ The status moves only through the transitions below, called only from ``events.s
 protected: assigning it raises). Every service writes a timeline row (``EventStep``) and bumps ``version``
 under ``select_for_update``: two people acting on one event at once cannot both succeed.
 
-Links to persons, houses and schools come with those modules (a separate ``EventSubject`` table: event,
+Links to persons, houses and schools (a separate ``EventSubject`` table: event,
 kind, target), so this table needs no change for them.
 """
 
@@ -526,11 +526,16 @@ class EventStep(models.Model):
 class SubjectKind(models.TextChoices):
     PERSON = "person", _("人员")
     HOUSE = "house", _("房屋")
+    SCHOOL = "school", _("学校")
+
+
+# the field of EventSubject each kind sets (exactly one of them, by the check constraint)
+SUBJECT_FIELDS = {SubjectKind.PERSON: "person", SubjectKind.HOUSE: "house", SubjectKind.SCHOOL: "school"}
 
 
 class EventSubject(models.Model):
-    """A person or a house an event concerns (links to the people module). Set when reporting, edited by
-    the centre in charge; every change is a timeline row and an audit event."""
+    """A person, a house or a school an event concerns (links to the people and schools modules). Set when
+    reporting, edited by the centre in charge; every change is a timeline row and an audit event."""
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="subjects")
     kind = models.CharField(_("类型"), max_length=10, choices=SubjectKind.choices)
@@ -539,6 +544,9 @@ class EventSubject(models.Model):
     )
     house = models.ForeignKey(
         "people.House", null=True, blank=True, on_delete=models.CASCADE, related_name="event_links"
+    )
+    school = models.ForeignKey(
+        "schools.School", null=True, blank=True, on_delete=models.CASCADE, related_name="event_links"
     )
     created_at = models.DateTimeField(_("关联时间"), default=timezone.now)
     created_by = models.ForeignKey(
@@ -551,9 +559,10 @@ class EventSubject(models.Model):
         ordering = ["kind", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind="person", person__isnull=False, house__isnull=True)
-                | Q(kind="house", house__isnull=False, person__isnull=True),
-                name="eventsubject_kind_matches_target",
+                condition=Q(kind="person", person__isnull=False, house__isnull=True, school__isnull=True)
+                | Q(kind="house", house__isnull=False, person__isnull=True, school__isnull=True)
+                | Q(kind="school", school__isnull=False, person__isnull=True, house__isnull=True),
+                name="eventsubject_kind_matches_one_target",
             ),
             models.UniqueConstraint(
                 fields=["event", "person"], condition=Q(person__isnull=False), name="eventsubject_person_once"
@@ -561,10 +570,18 @@ class EventSubject(models.Model):
             models.UniqueConstraint(
                 fields=["event", "house"], condition=Q(house__isnull=False), name="eventsubject_house_once"
             ),
+            models.UniqueConstraint(
+                fields=["event", "school"], condition=Q(school__isnull=False), name="eventsubject_school_once"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.event_id} {self.kind} {self.person_id or self.house_id}"
+        return f"{self.event_id} {self.kind} {self.target_id}"
+
+    @property
+    def target_id(self) -> int | None:
+        """The id of the person, house or school linked."""
+        return getattr(self, f"{SUBJECT_FIELDS[SubjectKind(self.kind)]}_id")
 
 
 class EventDayStat(models.Model):

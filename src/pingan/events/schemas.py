@@ -91,10 +91,10 @@ class EventStepOut(Schema):
 
 
 class EventSubjectOut(Schema):
-    kind: Literal["person", "house"]
+    kind: Literal["person", "house", "school"]
     kind_label: str
     id: int
-    label: str = Field(..., description="the name or address, masked")
+    label: str = Field(..., description="the name or address (masked), or the school's name")
 
 
 class EventRefOut(Schema):
@@ -143,7 +143,7 @@ class EventOut(EventListOut):
     steps: list[EventStepOut]
     photos: list[EventPhotoOut]
     actions: list[str] = Field(..., description="the actions the caller may take now")
-    subjects: list[EventSubjectOut] = Field(..., description="persons and houses, masked")
+    subjects: list[EventSubjectOut] = Field(..., description="persons and houses (masked) and schools")
     merged_into: EventRefOut | None = Field(None, description="the event this duplicate was merged into")
     merged_events: list[EventRefOut] = Field(..., description="duplicates merged into this event")
     can_link_subjects: bool = False
@@ -180,6 +180,7 @@ class EventCreateIn(Schema):
     reporter_phone: str = Field("", max_length=20)
     person_ids: list[int] = Field(default_factory=list, max_length=20, description="persons in your scope")
     house_ids: list[int] = Field(default_factory=list, max_length=20, description="houses in your scope")
+    school_ids: list[int] = Field(default_factory=list, max_length=20, description="schools in your scope")
 
 
 class EventVersionIn(Schema):
@@ -239,6 +240,7 @@ class EventVerifyIn(Schema):
 class EventSubjectsIn(EventVersionIn):
     person_ids: list[StrictInt] = Field(default_factory=list, max_length=20)
     house_ids: list[StrictInt] = Field(default_factory=list, max_length=20)
+    school_ids: list[StrictInt] = Field(default_factory=list, max_length=20)
     note: str = Field("", max_length=300)
 
 

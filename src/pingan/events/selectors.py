@@ -27,6 +27,7 @@ from pingan.areas.models import Area, subtree_q
 from pingan.core.pagination import first_rows
 from pingan.events.models import (
     OPEN_STATUSES,
+    SUBJECT_FIELDS,
     WORKING_STATUSES,
     Event,
     EventCategoryRule,
@@ -34,6 +35,7 @@ from pingan.events.models import (
     EventPolicy,
     EventStep,
     Status,
+    SubjectKind,
     Tier,
 )
 
@@ -877,55 +879,80 @@ def duplicate_counts(*, user: Any, events: Sequence[Event], limit: int = 10) -> 
     return counts
 
 
-# --- persons and houses ------------------------------------------------------------------------------
+# --- persons, houses and schools -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubjectSource:
+    """What an event may be linked to, of one kind: the field that names it in requests and errors, its
+    label, the rows of it a user may see (the owning module's scoped selector), its page and its label as
+    shown on the event (masked for persons and houses)."""
+
+    field: str
+    label: Any
+    visible: Any  # Callable[[user], QuerySet]
+    url_name: str
+    describe: Any  # Callable[[target], str]
+
+
+def subject_sources() -> dict[str, SubjectSource]:
+    from django.utils.translation import gettext_lazy as _
+
+    from pingan.core.masking import mask_address, mask_name
+    from pingan.people import selectors as people
+    from pingan.schools import selectors as schools
+
+    return {
+        SubjectKind.PERSON: SubjectSource(
+            "persons",
+            _("人员"),
+            lambda user: people.person_list(user=user, filters=people.PersonFilter(status="all")),
+            "people:detail",
+            lambda person: mask_name(person.name),
+        ),
+        SubjectKind.HOUSE: SubjectSource(
+            "houses",
+            _("房屋"),
+            lambda user: people.house_list(user=user),
+            "people:house",
+            lambda house: mask_address(house.address),
+        ),
+        SubjectKind.SCHOOL: SubjectSource(
+            "schools",
+            _("学校"),
+            lambda user: schools.school_list(user=user),
+            "schools:detail",
+            lambda school: school.name,
+        ),
+    }
 
 
 def event_subjects(*, user: Any, event: Event) -> list[dict[str, Any]]:
-    """The persons and houses of an event the caller already obtained through ``event_get``: masked name
-    or address, and a link when the caller may open the person's or house's page."""
-    from pingan.core.masking import mask_address, mask_name
-    from pingan.events.models import SubjectKind
-    from pingan.people import selectors as people
-
-    subjects = list(event.subjects.select_related("person", "house"))
-    person_ids = [s.person_id for s in subjects if s.person_id]
-    house_ids = [s.house_id for s in subjects if s.house_id]
-    visible_persons: set[int] = set()
-    visible_houses: set[int] = set()
-    if person_ids:
-        visible_persons = set(
-            people.person_list(user=user, filters=people.PersonFilter(status="all"))
-            .filter(pk__in=person_ids)
-            .values_list("pk", flat=True)
-        )
-    if house_ids:
-        visible_houses = set(
-            people.house_list(user=user).filter(pk__in=house_ids).values_list("pk", flat=True)
+    """The persons, houses and schools of an event the caller already obtained through ``event_get``: masked
+    name or address (a school's name), and a link when the caller may open its page."""
+    sources = subject_sources()
+    subjects = list(event.subjects.select_related(*SUBJECT_FIELDS.values()))
+    visible: dict[str, set[int]] = {}
+    for kind, source in sources.items():
+        ids = [s.target_id for s in subjects if s.kind == kind]
+        visible[kind] = (
+            set(source.visible(user).filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
         )
     rows = []
     for s in subjects:
-        if s.kind == SubjectKind.PERSON and s.person is not None:
-            rows.append(
-                {
-                    "kind": s.kind,
-                    "kind_label": str(s.get_kind_display()),
-                    "id": s.person_id,
-                    "label": mask_name(s.person.name),
-                    "url": reverse("people:detail", args=[s.person_id])
-                    if s.person_id in visible_persons
-                    else "",
-                }
-            )
-        elif s.house is not None:
-            rows.append(
-                {
-                    "kind": s.kind,
-                    "kind_label": str(s.get_kind_display()),
-                    "id": s.house_id,
-                    "label": mask_address(s.house.address),
-                    "url": reverse("people:house", args=[s.house_id]) if s.house_id in visible_houses else "",
-                }
-            )
+        target = getattr(s, SUBJECT_FIELDS[SubjectKind(s.kind)])
+        if target is None:
+            continue
+        source = sources[s.kind]
+        rows.append(
+            {
+                "kind": s.kind,
+                "kind_label": str(s.get_kind_display()),
+                "id": s.target_id,
+                "label": source.describe(target),
+                "url": reverse(source.url_name, args=[s.target_id]) if s.target_id in visible[s.kind] else "",
+            }
+        )
     return rows
 
 
@@ -955,20 +982,31 @@ def house_events_section(user: Any, house: Any) -> dict[str, Any] | None:
     return _subject_tab(user, events_for_house(user=user, house_id=house.pk))
 
 
+def school_events_section(user: Any, school: Any) -> dict[str, Any] | None:
+    """The "事件" section of the school page: events linked to the school, among those the user may see."""
+    return _subject_tab(user, event_list(user=user).filter(subjects__school_id=school.pk))
+
+
 def subject_candidates(*, user: Any, q: str, limit: int = 10) -> dict[str, list[dict[str, Any]]]:
-    """Persons and houses the user may link (their people scope) matching a search text, masked."""
+    """Persons, houses and schools the user may link (their scope) matching a search text, masked."""
     from pingan.core.masking import mask_address, mask_id_number, mask_name
     from pingan.people import selectors as people
+    from pingan.schools import selectors as schools
 
     q = (q or "").strip()[:40]
-    if len(q) < 2 or not user.has_perm("people.view_people"):
-        return {"persons": [], "houses": []}
-    persons = people.person_list(user=user, filters=people.PersonFilter(q=q))[:limit]
-    houses = people.house_list(user=user, q=q)[:limit]
-    return {
-        "persons": [
+    found: dict[str, list[dict[str, Any]]] = {"persons": [], "houses": [], "schools": []}
+    if len(q) < 2:
+        return found
+    if user.has_perm("people.view_people"):
+        found["persons"] = [
             {"id": p.pk, "label": f"{mask_name(p.name)} {mask_id_number(p.id_number)}".strip()}
-            for p in persons
-        ],
-        "houses": [{"id": h.pk, "label": mask_address(h.address)} for h in houses],
-    }
+            for p in people.person_list(user=user, filters=people.PersonFilter(q=q))[:limit]
+        ]
+        found["houses"] = [
+            {"id": h.pk, "label": mask_address(h.address)} for h in people.house_list(user=user, q=q)[:limit]
+        ]
+    found["schools"] = [
+        {"id": s.pk, "label": s.name}
+        for s in schools.school_list(user=user, filters=schools.SchoolFilter(q=q))[:limit]
+    ]
+    return found

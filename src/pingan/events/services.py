@@ -15,7 +15,7 @@ import datetime as dt
 import functools
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
@@ -40,6 +40,7 @@ from pingan.core.codes import UnknownCode, code_label, code_resolve
 from pingan.core.text import contains_markup, normalize_prose, normalize_text
 from pingan.events.models import (
     OPEN_STATUSES,
+    SUBJECT_FIELDS,
     WORKING_STATUSES,
     Event,
     EventCategoryRule,
@@ -462,9 +463,10 @@ def event_report(
     reported_at: dt.datetime | None = None,
     person_ids: Sequence[Any] = (),
     house_ids: Sequence[Any] = (),
+    school_ids: Sequence[Any] = (),
 ) -> Event:
-    """Report an event in a grid. The grid's street centre is in charge of it. ``person_ids`` and
-    ``house_ids``: the persons and houses it concerns, within the reporter's scope."""
+    """Report an event in a grid. The grid's street centre is in charge of it. ``person_ids``, ``house_ids``
+    and ``school_ids``: the persons, houses and schools it concerns, within the reporter's scope."""
     area = (
         next(iter(_REPORT_AREAS.filter(pk=area_id, active=True)[:1]), None)
         if str(area_id).isdigit()
@@ -515,8 +517,12 @@ def event_report(
         lat = lon = None
     if "latitude" not in errors and "longitude" not in errors and (lat is None) != (lon is None):
         errors["latitude"] = _("经纬度须同时填写")
+    subjects: Subjects = {}
     try:
-        persons, houses = _resolve_subjects(actor, person_ids, house_ids)
+        subjects = _resolve_subjects(
+            actor,
+            {SubjectKind.PERSON: person_ids, SubjectKind.HOUSE: house_ids, SubjectKind.SCHOOL: school_ids},
+        )
     except ValidationError as exc:
         errors.update({k: v[0] for k, v in exc.message_dict.items()})
     if errors:
@@ -562,12 +568,11 @@ def event_report(
             "category": category,
             "source": source,
             "area": area.code,
-            **({"persons": sorted(persons)} if persons else {}),
-            **({"houses": sorted(houses)} if houses else {}),
+            **{key: sorted(ids) for key, ids in _subject_changes(subjects).items()},
         },
         at=event.reported_at,
     )
-    _add_subjects(event, persons, houses, actor)
+    _add_subjects(event, subjects, actor)
     _notify(
         centre,
         event,
@@ -1442,52 +1447,56 @@ def _ids(values: Iterable[Any], field: str, label: str) -> set[int]:
     return found
 
 
+Subjects = dict[str, set[int]]  # SubjectKind → the ids linked
+
+
 def _resolve_subjects(
-    actor: Any,
-    person_ids: Iterable[Any],
-    house_ids: Iterable[Any],
-    *,
-    keep: Iterable[tuple[str, int | None]] = (),
-) -> tuple[set[int], set[int]]:
-    """The ids of the persons and houses, each visible to ``actor`` through the people module's scoped
-    selectors. A missing id and an id outside the actor's scope give the same error. ``keep``: links that
-    already exist (kept without asking again)."""
-    from pingan.people import selectors as people
+    actor: Any, given: Mapping[str, Iterable[Any]], *, keep: Iterable[tuple[str, int | None]] = ()
+) -> Subjects:
+    """The ids of the persons, houses and schools ``given`` (by kind), each visible to ``actor`` through its
+    module's scoped selector. A missing id and an id outside the actor's scope give the same error.
+    ``keep``: links that already exist (kept without asking again)."""
+    from pingan.events.selectors import subject_sources
 
-    persons = _ids(person_ids, "persons", _("人员"))
-    houses = _ids(house_ids, "houses", _("房屋"))
-    if len(persons) + len(houses) > MAX_SUBJECTS:
-        raise ValidationError({"persons": _("最多关联 %(n)d 个人员和房屋") % {"n": MAX_SUBJECTS}})
+    sources = subject_sources()
+    found = {kind: _ids(given.get(kind, ()), src.field, str(src.label)) for kind, src in sources.items()}
+    if sum(len(ids) for ids in found.values()) > MAX_SUBJECTS:
+        raise ValidationError({"persons": _("最多关联 %(n)d 个人员、房屋和学校") % {"n": MAX_SUBJECTS}})
     kept = set(keep)
-    new_persons = {p for p in persons if (SubjectKind.PERSON, p) not in kept}
-    new_houses = {h for h in houses if (SubjectKind.HOUSE, h) not in kept}
-    if new_persons:
-        visible = set(
-            people.person_list(user=actor, filters=people.PersonFilter(status="all"))
-            .filter(pk__in=new_persons)
-            .values_list("pk", flat=True)
-        )
-        if visible != new_persons:
-            raise ValidationError({"persons": _("人员不存在或不在您的辖区内")})
-    if new_houses:
-        visible = set(people.house_list(user=actor).filter(pk__in=new_houses).values_list("pk", flat=True))
-        if visible != new_houses:
-            raise ValidationError({"houses": _("房屋不存在或不在您的辖区内")})
-    return persons, houses
+    for kind, ids in found.items():
+        new = {i for i in ids if (kind, i) not in kept}
+        if new:
+            source = sources[kind]
+            visible = set(source.visible(actor).filter(pk__in=new).values_list("pk", flat=True))
+            if visible != new:
+                raise ValidationError(
+                    {source.field: _("%(label)s不存在或不在您的辖区内") % {"label": source.label}}
+                )
+    return found
 
 
-def _add_subjects(event: Event, persons: Iterable[int], houses: Iterable[int], actor: Any) -> None:
+def _add_subjects(event: Event, subjects: Mapping[str, Iterable[int]], actor: Any) -> None:
     by = _user_or_none(actor)
     EventSubject.objects.bulk_create(
         [
-            EventSubject(event=event, kind=SubjectKind.PERSON, person_id=p, created_by=by)
-            for p in sorted(persons)
-        ]
-        + [
-            EventSubject(event=event, kind=SubjectKind.HOUSE, house_id=h, created_by=by)
-            for h in sorted(houses)
+            EventSubject(event=event, kind=kind, created_by=by, **{f"{field}_id": target})
+            for kind, field in SUBJECT_FIELDS.items()
+            for target in sorted(subjects.get(kind, ()))
         ]
     )
+
+
+def _subject_changes(subjects: Subjects) -> dict[str, set[int]]:
+    """The audit row's "persons" / "houses" / "schools": the ids linked, for the kinds that have any."""
+    return {f"{field}s": ids for kind, field in SUBJECT_FIELDS.items() if (ids := subjects.get(kind, set()))}
+
+
+def _by_kind(pairs: Iterable[tuple[str, int | None]]) -> Subjects:
+    grouped: Subjects = {}
+    for kind, target in pairs:
+        if target is not None:
+            grouped.setdefault(kind, set()).add(target)
+    return grouped
 
 
 @atomic_audited
@@ -1497,31 +1506,30 @@ def event_subjects_set(
     event_id: int,
     person_ids: Sequence[Any] = (),
     house_ids: Sequence[Any] = (),
+    school_ids: Sequence[Any] = (),
     note: str = "",
     expected_version: int | None = None,
 ) -> Event:
-    """The centre in charge sets the persons and houses the event concerns (the full list: those not given
-    are unlinked). New links must be within the centre's scope; a timeline row lists what changed."""
+    """The centre in charge sets the persons, houses and schools the event concerns (the full list: those
+    not given are unlinked). New links must be within the centre's scope; a timeline row lists what
+    changed."""
     event = _lock(actor, event_id, expected_version)
     _require(actor, "events.link_subjects", event)
     note = _clean_note(note, required=False, label=_("说明"), max_length=300)
-    current = {
-        (s.kind, s.person_id if s.kind == SubjectKind.PERSON else s.house_id): s.pk
-        for s in event.subjects.all()
+    current = {(s.kind, s.target_id): s.pk for s in event.subjects.all()}
+    given: dict[str, Sequence[Any]] = {
+        SubjectKind.PERSON: person_ids,
+        SubjectKind.HOUSE: house_ids,
+        SubjectKind.SCHOOL: school_ids,
     }
-    persons, houses = _resolve_subjects(actor, person_ids, house_ids, keep=current.keys())
-    wanted = {(SubjectKind.PERSON.value, p) for p in persons} | {(SubjectKind.HOUSE.value, h) for h in houses}
+    subjects = _resolve_subjects(actor, given, keep=current.keys())
+    wanted = {(str(kind), i) for kind, ids in subjects.items() for i in ids}
     added = wanted - set(current)
     removed = set(current) - wanted
     if not added and not removed:
         return event
     EventSubject.objects.filter(pk__in=[current[k] for k in removed]).delete()
-    _add_subjects(
-        event,
-        [i for k, i in added if k == SubjectKind.PERSON],
-        [i for k, i in added if k == SubjectKind.HOUSE],
-        actor,
-    )
+    _add_subjects(event, _by_kind(added), actor)
     data = {
         "added": sorted([k, i] for k, i in added),
         "removed": sorted([k, i] for k, i in removed),
@@ -1589,14 +1597,9 @@ def event_merge(
     # Those who followed B now follow A; B's subjects are linked to A.
     followers = list(Event.objects.filter(merged_into=dup).values_list("pk", flat=True))
     Event.objects.filter(pk__in=followers).update(merged_into=keep)
-    have = {(s.kind, s.person_id or s.house_id) for s in keep.subjects.all()}
-    moved = [s for s in dup.subjects.all() if (s.kind, s.person_id or s.house_id) not in have]
-    _add_subjects(
-        keep,
-        [s.person_id for s in moved if s.person_id],
-        [s.house_id for s in moved if s.house_id],
-        actor,
-    )
+    have = {(s.kind, s.target_id) for s in keep.subjects.all()}
+    moved = [s for s in dup.subjects.all() if (s.kind, s.target_id) not in have]
+    _add_subjects(keep, _by_kind((s.kind, s.target_id) for s in moved), actor)
     _save(
         keep,
         actor=actor,

@@ -28,6 +28,7 @@ from pingan.events.models import Event, EventCategoryRule, EventPolicy, Source, 
 from pingan.events.rules import CENTRE_ROLES
 
 PAGE_SIZE = 30
+SUBJECT_ERROR_FIELDS = ("persons", "houses", "schools")  # the services' error keys for the links
 TRIAGE_ROWS = 50  # per group on the triage page (oldest first; the list page has the rest)
 
 
@@ -177,6 +178,7 @@ def report(request: HttpRequest) -> HttpResponse:
                 photos=data["photos"],
                 person_ids=request.POST.getlist("person"),
                 house_ids=request.POST.getlist("house"),
+                school_ids=request.POST.getlist("school"),
             )
         except ValidationError as exc:
             apply_errors(form, exc)
@@ -190,8 +192,9 @@ def report(request: HttpRequest) -> HttpResponse:
         "events/report.html",
         {
             "form": form,
-            "may_link": request.user.has_perm("people.view_people"),
-            "subject_errors": [e for f in ("persons", "houses") for e in form.errors.get(f, [])],
+            "may_link": request.user.has_perm("people.view_people")
+            or request.user.has_perm("schools.view_schools"),
+            "subject_errors": [e for f in SUBJECT_ERROR_FIELDS for e in form.errors.get(f, [])],
         },
     )
 
@@ -212,7 +215,7 @@ def report_duplicates(request: HttpRequest) -> HttpResponse:
 @require_GET
 @rate_limit("search")  # per user: a name or ID-number search over people
 def subject_search(request: HttpRequest) -> HttpResponse:
-    """htmx: persons and houses in the user's scope matching a text, as checkboxes (masked)."""
+    """htmx: persons, houses and schools in the user's scope matching a text, as checkboxes (masked)."""
     _require(request, "events.view_events")
     q = (request.GET.get("q") or request.GET.get("subject_q") or "")[:40]
     candidates = selectors.subject_candidates(user=request.user, q=q)
@@ -248,7 +251,7 @@ def _event_context(request: HttpRequest, event: Event, **extra: Any) -> dict[str
 
 
 def _links_context(request: HttpRequest, event: Event) -> dict[str, Any]:
-    """Persons and houses, duplicates and merges (docs/events.md)."""
+    """Persons, houses and schools, duplicates and merges (docs/events.md)."""
     user = request.user
     can_link = event.status not in (Status.MERGED, Status.REFUSED) and user.has_perm(
         "events.link_subjects", event
@@ -274,13 +277,13 @@ def _links_context(request: HttpRequest, event: Event) -> dict[str, Any]:
         "searched": bool(subject_q.strip()),
         "candidates": selectors.subject_candidates(user=user, q=subject_q)
         if subject_q
-        else {"persons": [], "houses": []},
+        else {"persons": [], "houses": [], "schools": []},
     }
 
 
 @require_POST
 def event_subjects(request: HttpRequest, event_id: int) -> HttpResponse:
-    """The centre in charge sets the persons and houses of the event (the ticked boxes)."""
+    """The centre in charge sets the persons, houses and schools of the event (the ticked boxes)."""
     event = selectors.event_get(user=request.user, event_id=event_id)
     version = request.POST.get("version", "")
     try:
@@ -289,6 +292,7 @@ def event_subjects(request: HttpRequest, event_id: int) -> HttpResponse:
             event_id=event.pk,
             person_ids=request.POST.getlist("person"),
             house_ids=request.POST.getlist("house"),
+            school_ids=request.POST.getlist("school"),
             note=request.POST.get("note", "")[:300],
             expected_version=int(version) if version.isdigit() else None,
         )

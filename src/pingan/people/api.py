@@ -8,6 +8,7 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from pingan.areas.models import Area
+from pingan.areas.selectors import places_in_scope
 from pingan.core.api import ERROR_RESPONSES, Page
 from pingan.core.ratelimit import rate_limit
 from pingan.core.sensitive import reveal_fields
@@ -51,11 +52,7 @@ router = Router(tags=["people 实有人口"])
 
 
 def _area(request: HttpRequest, area_id: int) -> Area:
-    from pingan.accounts.selectors import user_scope
-
-    scope = user_scope(request.user)
-    qs = Area.objects.filter(level__in=("community", "grid"), active=True)
-    return get_object_or_404(qs if scope.everything else qs.filter(pk__in=sorted(scope.area_ids)), pk=area_id)
+    return get_object_or_404(places_in_scope(request.user), pk=area_id)
 
 
 def _detail(person: Any, revealed: dict[str, Any] | None = None) -> dict[str, Any]:

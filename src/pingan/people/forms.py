@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from pingan.core.codes import code_choices
-from pingan.core.forms import DateInput, bootstrap
+from pingan.core.forms import DateInput, SpreadsheetForm, bootstrap
 from pingan.people.models import FloatingRecord, House, Occupancy
 
 
@@ -283,17 +283,5 @@ class MoveInForm(_PickerForm):
     clean_house = HouseholdForm.clean_house
 
 
-class ImportForm(forms.Form):
-    file = forms.FileField(label=_("花名册文件（.xlsx / .xls / .csv）"))
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["file"].widget.attrs.update({"class": "form-control", "accept": ".xlsx,.xls,.csv"})
-
-    def clean_file(self) -> Any:
-        upload = self.cleaned_data["file"]
-        if upload.size > 20 * 1024 * 1024:
-            raise forms.ValidationError(_("文件不能超过 20 MB"))
-        if not upload.name.lower().endswith((".xlsx", ".xls", ".csv")):
-            raise forms.ValidationError(_("只支持 .xlsx、.xls 和 .csv 文件"))
-        return upload
+class ImportForm(SpreadsheetForm):
+    label = _("花名册文件（.xlsx / .xls / .csv）")

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from pingan.areas.models import Area
+from pingan.areas.selectors import place_lookup
 from pingan.audit.services import audit_record
 from pingan.core import crypto, excel
 from pingan.core.codes import UnknownCode, code_resolve, code_table
@@ -157,21 +158,6 @@ def error_report(result: PeopleImportResult, *, filename: str = "") -> bytes:
     return excel.import_error_report(
         result, title=f"导入错误报告：{filename}" if filename else "导入错误报告"
     )
-
-
-def _grid_lookup(actor: Any) -> tuple[dict[str, Area], dict[str, Area | None]]:
-    from pingan.accounts.selectors import user_scope
-
-    qs = Area.objects.filter(level__in=("community", "grid"), active=True)
-    if getattr(actor, "is_authenticated", False):
-        scope = user_scope(actor)
-        if not scope.everything:
-            qs = qs.filter(pk__in=sorted(scope.area_ids))
-    by_code = {a.code: a for a in qs}
-    by_name: dict[str, Area | None] = {}
-    for area in by_code.values():
-        by_name[area.name] = None if area.name in by_name else area
-    return by_code, by_name
 
 
 def _categories(value: Any, resolve: Any = code_resolve) -> dict[str, bool]:
@@ -318,7 +304,7 @@ class _Validator:
     )
 
     def __init__(self, match: Any, actor: Any, result: PeopleImportResult) -> None:
-        self.by_code, self.by_name = _grid_lookup(actor)
+        self.by_code, self.by_name = place_lookup(actor)
         self.codes = _Codes()
         self.categories: dict[str, dict[str, bool] | Exception] = {}
         self.grids: dict[Any, tuple[str, Area | None]] = {}

@@ -13,15 +13,17 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from pingan.areas.models import Area
-from pingan.core import previews
+from pingan.areas.selectors import places_in_scope
+from pingan.core import wizards
 from pingan.core.codes import code_label
-from pingan.core.excel import TableError, read_table
 from pingan.core.forms import apply_errors
 from pingan.core.masking import mask_name
 from pingan.core.ratelimit import rate_limit
+from pingan.core.wizards import ImportWizard, xlsx_response
 from pingan.people import importers, selectors, services
 from pingan.people.exports import EXPORTER_NAME, export_params
 from pingan.people.forms import (
@@ -39,26 +41,10 @@ from pingan.people.forms import (
 )
 from pingan.people.tabs import house_sections_for, tabs_for
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 
 def _require(request: HttpRequest, perm: str) -> None:
     if not request.user.has_perm(perm):
         raise PermissionDenied
-
-
-def _areas(request: HttpRequest) -> Any:
-    from pingan.accounts.selectors import user_scope
-
-    scope = user_scope(request.user)
-    qs = Area.objects.filter(level__in=("community", "grid"), active=True).order_by("code")
-    return qs if scope.everything else qs.filter(pk__in=sorted(scope.area_ids))
-
-
-def _xlsx(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
-    return response
 
 
 def _searching(request: HttpRequest) -> bool:
@@ -141,7 +127,7 @@ def person_edit(request: HttpRequest, person_id: int | None = None) -> HttpRespo
     if person is not None:
         initial = {f: getattr(person, f) for f in services.PERSON_FIELDS if f != "household_consistent"}
         initial["area"] = person.area_id
-    areas = list(_areas(request))
+    areas = list(places_in_scope(request.user))
     form = PersonForm(request.POST or None, initial=initial, areas=areas)
     if request.method == "POST" and form.is_valid():
         area = next((a for a in areas if str(a.pk) == form.cleaned_data["area"]), None)
@@ -236,7 +222,7 @@ def person_export_view(request: HttpRequest) -> HttpResponse:
     if isinstance(result, ExportJob):
         messages.info(request, _("导出行数较多，已转入后台生成，完成后请在“我的导出”中下载。"))
         return redirect("core:exports")
-    return _xlsx(result.content, result.filename)
+    return xlsx_response(result.content, result.filename)
 
 
 @rate_limit("search", when=_searching)
@@ -274,7 +260,7 @@ def house_edit(request: HttpRequest, house_id: int | None = None) -> HttpRespons
     house = selectors.house_get(user=request.user, house_id=house_id) if house_id else None
     if house is not None and not request.user.has_perm("people.manage_person", house):
         raise PermissionDenied
-    areas = list(_areas(request))
+    areas = list(places_in_scope(request.user))
     initial = {f: getattr(house, f) for f in services.HOUSE_FIELDS} | {"area": house.area_id} if house else {}
     form = HouseForm(request.POST or None, areas=areas, initial=initial)
     if house is not None:
@@ -319,7 +305,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
     _require(request, "people.view_people")
     number = request.GET.get("number", "").strip()[:30]
     householder = request.GET.get("householder", "").strip()[:60]
-    areas = list(_areas(request))
+    areas = list(places_in_scope(request.user))
     area_id = _area_param(request, areas)
     paginator = selectors.household_pages(
         user=request.user, number=number, area_id=area_id, householder=householder
@@ -346,7 +332,7 @@ def floating_reminders(request: HttpRequest) -> HttpResponse:
     from pingan.core.pagination import CappedPaginator
 
     kind = _reminder_kind(request)
-    areas = list(_areas(request))
+    areas = list(places_in_scope(request.user))
     area_id = _area_param(request, areas)
     today = dt.date.today()
     records = selectors.floating_reminders(user=request.user, kind=kind, today=today, area_id=area_id)
@@ -379,9 +365,9 @@ def floating_reminders_export(request: HttpRequest) -> HttpResponse:
     from pingan.people.exports import floating_reminder_export
 
     kind = _reminder_kind(request)
-    area_id = _area_param(request, list(_areas(request)))
+    area_id = _area_param(request, list(places_in_scope(request.user)))
     content = floating_reminder_export(actor=request.user, kind=kind, area_id=area_id)
-    return _xlsx(content, f"floating-{kind}-{dt.date.today():%Y%m%d}.xlsx")
+    return xlsx_response(content, f"floating-{kind}-{dt.date.today():%Y%m%d}.xlsx")
 
 
 def floating_verify(request: HttpRequest, record_id: int) -> HttpResponse:
@@ -513,7 +499,7 @@ def occupancy_end(request: HttpRequest, occupancy_id: int) -> HttpResponse:
 @rate_limit("search", when=_searching)  # the person picker searches like the list
 def household_create(request: HttpRequest) -> HttpResponse:
     _require(request, "people.write_people")
-    areas = list(_areas(request))
+    areas = list(places_in_scope(request.user))
     initial: dict[str, Any] = _initial_pick(request, "householder")
     house_param = request.GET.get("house", "")
     back = reverse("people:household_list")
@@ -703,7 +689,7 @@ def person_move_in_view(request: HttpRequest, person_id: int) -> HttpResponse:
     """迁入: a person (re-)registered in a grid of the user's scope, optionally into a house."""
     person = selectors.person_get(user=request.user, person_id=person_id, audit=False)
     _managed(request, person)
-    areas = list(_areas(request))
+    areas = list(places_in_scope(request.user))
     form = MoveInForm(
         request.POST or None,
         user=request.user,
@@ -741,44 +727,38 @@ def person_move_in_view(request: HttpRequest, person_id: int) -> HttpResponse:
 
 def import_template(request: HttpRequest) -> HttpResponse:
     _require(request, "people.import_people")
-    return _xlsx(importers.roster_template(), "roster-template.xlsx")
+    return xlsx_response(importers.roster_template(), "roster-template.xlsx")
+
+
+def _large_roster(request: HttpRequest, name: str, data: bytes, table: Any) -> HttpResponse | None:
+    """A roster too large to preview inside the request goes to the worker, with a progress bar."""
+    if len(table.rows) <= importers.sync_max_rows():
+        return None
+    job = importers.import_job_create(actor=request.user, filename=name, data=data, rows=len(table.rows))
+    return redirect("people:import_job", job_id=job.pk)
+
+
+WIZARD = ImportWizard(
+    key="people_import",
+    title=_lazy("导入人员花名册"),
+    help=_lazy(
+        "按身份证号更新或新增；同一文件重复导入不会产生重复档案。必填列：姓名、公民身份号码、所属网格。"
+        "身份证号请以文本格式保存（Excel 把 18 位数字当作数字保存时末尾会变成 0，这样的行会被拒绝）。"
+    ),
+    columns=importers.ROSTER_COLUMNS,
+    run=importers.people_import,
+    form=ImportForm,
+    permission="people.import_people",
+    template_url="people:import_template",
+    errors_url="people:import_errors",
+    large=_large_roster,
+)
 
 
 def import_wizard(request: HttpRequest) -> HttpResponse:
-    """Upload → preview (dry run, errors listed, error report downloadable) → commit."""
-    _require(request, "people.import_people")
-    form = ImportForm(request.POST or None, request.FILES or None)
-    result = None
-    committed = False
-    upload_token = ""
-    if request.method == "POST" and request.POST.get("step") == "commit":
-        form = ImportForm()
-        taken = previews.take(request, "people_import", importers.ROSTER_COLUMNS)
-        if taken is not None:
-            result = importers.people_import(actor=request.user, table=taken[1])
-            committed = True
-    elif request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        data = upload.read()
-        try:
-            table = read_table(data, upload.name, importers.ROSTER_COLUMNS)
-        except TableError as exc:
-            form.add_error("file", str(exc))
-        else:
-            if len(table.rows) > importers.sync_max_rows():  # a large roster: the worker, with a progress bar
-                job = importers.import_job_create(
-                    actor=request.user, filename=upload.name, data=data, rows=len(table.rows)
-                )
-                return redirect("people:import_job", job_id=job.pk)
-            result = importers.people_import(actor=request.user, table=table, dry_run=True)
-            upload_token = previews.stash(request, "people_import", upload.name, data)
-    if result is not None:
-        request.session["people_import_errors"] = result.errors[:20000]
-    return render(
-        request,
-        "people/import.html",
-        {"form": form, "result": result, "committed": committed, "upload_token": upload_token},
-    )
+    """Upload → preview (dry run, errors listed, error report downloadable) → commit (core.wizards); a large
+    roster runs in the background (``import_job``)."""
+    return wizards.import_wizard(request, WIZARD)
 
 
 def _own_import_job(request: HttpRequest, job_id: int) -> Any:
@@ -812,10 +792,8 @@ def import_job_commit(request: HttpRequest, job_id: int) -> HttpResponse:
 def import_job_errors(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _own_import_job(request, job_id)
     result = importers.import_job_result(job) or importers.PeopleImportResult()
-    return _xlsx(importers.error_report(result, filename=job.filename), "import-errors.xlsx")
+    return xlsx_response(importers.error_report(result, filename=job.filename), "import-errors.xlsx")
 
 
 def import_errors(request: HttpRequest) -> HttpResponse:
-    _require(request, "people.import_people")
-    result = importers.PeopleImportResult(errors=request.session.get("people_import_errors", []))
-    return _xlsx(importers.error_report(result), "import-errors.xlsx")
+    return wizards.import_errors(request, WIZARD)

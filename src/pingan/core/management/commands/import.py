@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from pingan.core.actors import SYSTEM
-from pingan.core.excel import Column, TableError, read_table, write_xlsx
+from pingan.core.excel import ImportResult, TableError, import_error_report, read_table
 
 Importer = Callable[..., Any]
 
@@ -18,12 +18,15 @@ Importer = Callable[..., Any]
 def _importers() -> dict[str, tuple[dict[str, Any], Importer]]:
     from pingan.areas.services import AREA_IMPORT_COLUMNS, area_import
     from pingan.people.importers import ROSTER_COLUMNS, people_import
+    from pingan.schools.services import IMPORT_COLUMNS as SCHOOL_COLUMNS
+    from pingan.schools.services import school_import
     from pingan.workdays.services import HOLIDAY_IMPORT_COLUMNS, holiday_import
 
     return {
         "areas": (AREA_IMPORT_COLUMNS, area_import),
         "holidays": (HOLIDAY_IMPORT_COLUMNS, holiday_import),
         "people": (ROSTER_COLUMNS, people_import),
+        "schools": (SCHOOL_COLUMNS, school_import),
     }
 
 
@@ -66,14 +69,9 @@ class Command(BaseCommand):
         except PermissionDenied:
             raise CommandError(f"用户 {options['as_user']} 无权导入 {options['kind']}") from None
         data = result.as_dict()
-        if options["report"]:
-            options["report"].write_bytes(
-                write_xlsx(
-                    columns=[Column("行号", 8), Column("列", 14), Column("原因", 60)],
-                    rows=[[e["row"], e["column"], e["reason"]] for e in data["errors"]],
-                    title=f"导入错误报告：{path.name}",
-                )
-            )
+        if options["report"]:  # the screens' error report: row, column, reason and the original row
+            report = ImportResult(errors=data["errors"], header=data.get("header", []))
+            options["report"].write_bytes(import_error_report(report, filename=path.name))
         if options["json"]:
             self.stdout.write(
                 json.dumps(data | {"dry_run": options["dry_run"]}, ensure_ascii=False, indent=2)
