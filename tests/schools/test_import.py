@@ -158,3 +158,26 @@ def test_wizard_preview_commit_and_export_round_trip(tree, community_a1, schools
     again = services.school_import(actor=community_a1, table=table)
     assert (again.unchanged, again.rejected, again.created) == (2, 0, 0)
     assert AuditEvent.objects.filter(action="school.export").exists()
+
+
+def test_command_as_system_and_as_a_user(tree, community_a1, community_b1, schools, tmp_path, capsys):
+    from django.core.management import call_command
+
+    path = tmp_path / "schools.xlsx"
+    path.write_bytes(
+        xlsx(
+            [
+                ["甲路 1 号", "甲一小学", "小学", tree.a1_1.code, "1112000001", 5, "是", ""],  # an update
+                ["乙路 9 号", "乙九小学", "小学", tree.b1_1.name, "", "", "否", ""],
+            ]
+        )
+    )
+    report = tmp_path / "errors.xlsx"
+    call_command("import", "schools", str(path), "--as", "community_b1", "--report", str(report), "--json")
+    out = capsys.readouterr().out
+    assert '"created": 1' in out and '"rejected": 1' in out  # A1's school is not B1's to update
+    header, rows = sheet_rows(report.read_bytes())
+    assert header[3:5] == HEADER[:2] and rows[0][0] == 3
+    call_command("import", "schools", str(path))  # the operator at the server (SYSTEM): every place
+    schools["a"].refresh_from_db()
+    assert schools["a"].guards == 5 and "未变 1" in capsys.readouterr().out

@@ -268,24 +268,28 @@ class SchoolImportResult(ImportResult):
     labels: ClassVar[Mapping[str, str]] = {key: names[0] for key, names in IMPORT_COLUMNS.items()}
 
 
-def _import_area(value: Any, areas: list[Area]) -> Area:
-    """The community or grid a row names, by its code (12 or 15 digits) or its name, among ``areas``."""
+def _import_area(value: Any, places: tuple[dict[str, Area], dict[str, Area | None]]) -> Area:
+    """The community or grid a row names, by its code (12 or 15 digits) or its name, among the importer's
+    places (``areas.selectors.place_lookup``)."""
+    by_code, by_name = places
     text = cell_text(value).replace(" ", "")
     if not text:
         raise ValidationError(_("请填写学校所在的社区或网格（名称或区划代码）"))
-    found = [a for a in areas if text in (a.code, a.name.replace(" ", ""))]
-    if len(found) > 1:
-        raise ValidationError(_("“%(v)s”对应多个社区或网格，请填写区划代码") % {"v": text})
-    if not found:
-        raise ValidationError(_("“%(v)s”不是您辖区内的社区或网格") % {"v": text})
-    return found[0]
+    if text in by_code:
+        return by_code[text]
+    if text in by_name:
+        found = by_name[text]
+        if found is None:
+            raise ValidationError(_("“%(v)s”对应多个社区或网格，请填写区划代码") % {"v": text})
+        return found
+    raise ValidationError(_("“%(v)s”不是您辖区内的社区或网格") % {"v": text})
 
 
 def school_import(*, actor: Any, table: Table, dry_run: bool = False) -> SchoolImportResult:
     """Create or update schools from a table (core.excel). A row is the school with its 学校标识码, else the
     school of the same name in the same community or grid. All accepted rows commit together; a dry run
     commits none. Re-importing the same file changes nothing."""
-    from pingan.accounts.selectors import user_scope
+    from pingan.areas.selectors import place_lookup
 
     _require(actor, "schools.write_schools")
     match = ColumnMatch.match(table.header, IMPORT_COLUMNS)
@@ -298,9 +302,7 @@ def school_import(*, actor: Any, table: Table, dry_run: bool = False) -> SchoolI
             _("缺少必需的列：%(c)s") % {"c": "、".join(IMPORT_COLUMNS[m][0] for m in missing)},
         )
         return result
-    scope = user_scope(actor)
-    places = Area.objects.filter(level__in=("community", "grid"), active=True)
-    areas = list(places if scope.everything else places.filter(pk__in=sorted(scope.area_ids)))
+    places = place_lookup(actor)
     seen: dict[tuple[str, ...], int] = {}
     with transaction.atomic():
         for row_number, raw in table.numbered_rows():
@@ -309,7 +311,7 @@ def school_import(*, actor: Any, table: Table, dry_run: bool = False) -> SchoolI
                 result.read -= 1
                 continue
             try:
-                _import_row(actor, values, areas, seen, row_number, result)
+                _import_row(actor, values, places, seen, row_number, result)
             except ValidationError as exc:
                 for key, messages in exc.message_dict.items():
                     for message in messages:
@@ -331,13 +333,13 @@ def school_import(*, actor: Any, table: Table, dry_run: bool = False) -> SchoolI
 def _import_row(
     actor: Any,
     values: dict[str, Any],
-    areas: list[Area],
+    places: tuple[dict[str, Area], dict[str, Area | None]],
     seen: dict[tuple[str, ...], int],
     row_number: int,
     result: SchoolImportResult,
 ) -> None:
     try:
-        area = _import_area(values.pop("area"), areas)
+        area = _import_area(values.pop("area"), places)
     except ValidationError as exc:
         raise ValidationError({"area": exc.messages}) from None
     # the row's identity, leniently: an invalid name or code is reported with every other error of the row
