@@ -104,15 +104,24 @@ def test_import_wizard(tree, assist_a):
         rows=[
             ["测试导入", make_id(731), "盗窃罪", "2026-01-15", "滦水里社区"],
             ["测试坏行", "123", "盗窃罪", "2026-01-15", "滦水里社区"],
+            ["示例张三", "120103199001011231", "盗窃罪", "2026-01-15", "滦水里社区"],  # the template's
         ],
     )
     preview = client.post(
         "/aftercare/import/", {"step": "preview", "file": SimpleUploadedFile("list.xlsx", data)}
     )
     html = preview.content.decode()
-    assert preview.status_code == 200 and "预览结果" in html and "新增 1" in html and "拒绝 1" in html
+    assert preview.status_code == 200 and "预览结果" in html and "新增 1" in html and "拒绝 2" in html
+    assert "导入模板中的示例行" in html
     assert not AftercareCase.objects.exists()
-    assert client.get("/aftercare/import/errors/").status_code == 200
+    # the error report gives each rejected row back once, in the file's columns
+    from pingan.core.excel import read_table
+
+    report = client.get("/aftercare/import/errors/")
+    assert report.status_code == 200
+    table = read_table(report.content, "r.xlsx", expected={"r": ("行号",), "c": ("原因",)})
+    assert table.header == ["行号", "列", "原因", *header]
+    assert [row[3] for row in table.rows] == ["测试坏行", "示例张三"]
     committed = client.post(
         "/aftercare/import/", {"step": "commit", "upload": preview.context["upload_token"]}
     )

@@ -197,3 +197,26 @@ def test_round_trip_through_read_table():
     table = read_table(data, "export.xlsx", EXPECTED)
     assert table.header_row_number == 2
     assert table.rows == [["120103004001", "滦水里社区"]]
+
+
+def test_error_report_one_line_per_row_with_every_reason_and_the_original_row():
+    """A row with several problems comes back once, with every column and reason, so the importer corrects it
+    at once and imports the corrected lines without them repeating each other."""
+    from pingan.core.excel import ImportResult, import_error_report, read_table
+
+    table = read_table("姓名,电话,网格\n张三,123,\n李四,13800000000,A1\n".encode(), "f.csv")
+    result = ImportResult(
+        errors=[
+            {"row": 2, "column": "电话", "reason": "电话号码格式不正确"},
+            {"row": 2, "column": "网格", "reason": "网格不能为空"},
+            {"row": 3, "column": "姓名", "reason": "重复"},
+        ]
+    )
+    result.attach_rows(table)
+    report = read_table(import_error_report(result), "r.xlsx", expected={"r": ("行号",), "c": ("原因",)})
+    assert report.header == ["行号", "列", "原因", "姓名", "电话", "网格"]
+    assert [r[:4] for r in report.rows] == [
+        [2, "电话、网格", "电话号码格式不正确；网格不能为空", "张三"],
+        [3, "姓名", "重复", "李四"],
+    ]
+    assert report.rows[0][4] == "123"  # as the file had it, as text

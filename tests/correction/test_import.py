@@ -112,3 +112,13 @@ def test_template_and_error_report(tree, officer_a1):
         CalamineWorkbook.from_filelike(io.BytesIO(report)).get_sheet_by_index(0).to_python()[2][2]
         == "不能为空"
     )
+
+
+def test_the_templates_example_row_is_refused(tree, officer_a1):
+    """The template imported as it stands writes nothing: its example row (a valid ID number, to show the
+    format) is refused with the reason, as in every import (core.excel.is_template_example)."""
+    result = importers.client_import(
+        actor=officer_a1, table=read_table(importers.template(), "t.xlsx", importers.COLUMNS)
+    )
+    assert (result.created, result.rejected) == (0, 1) and "示例行" in result.errors[0]["reason"]
+    assert not CorrectionClient.objects.exists()

@@ -287,3 +287,30 @@ def test_merge_moves_school_links(tree, grid_a1, street_a, school_pair):
     dup = report(grid_a1, tree.a1_1, school_ids=[school_pair["a"].pk])
     services.event_merge(actor=street_a, event_id=dup.pk, into_id=keep.pk, reason="重复")
     assert [(s.kind, s.target_id) for s in keep.subjects.all()] == [("school", school_pair["a"].pk)]
+
+
+def test_report_form_with_an_error_keeps_the_ticked_subjects(tree, grid_a1, places, school_pair):
+    """A report that comes back with an error keeps the persons, houses and schools that were ticked (in
+    the user's scope only), so they need not be searched for again; the picked list is outside the search
+    results, which a new search replaces."""
+    page = (
+        api_client_for(grid_a1)
+        .post(
+            "/events/report/",
+            {
+                "area": tree.a1_1.pk,
+                "category": "0102",
+                "title": "",  # the error
+                "description": "楼道堆放杂物",
+                "urgency": "normal",
+                "person": [places["person_a"].pk],
+                "school": [school_pair["a"].pk, school_pair["b"].pk],
+            },
+        )
+        .content.decode()
+    )
+    picked = page.split('id="pa-subject-picked"')[1].split('id="pa-subject-candidates"')[0]
+    assert f'name="school" value="{school_pair["a"].pk}"' in picked and "甲一小学" in picked
+    assert f'name="person" value="{places["person_a"].pk}"' in picked and "张小明" not in picked  # masked
+    assert f'value="{school_pair["b"].pk}"' not in picked  # another community's: not offered back
+    assert not Event.objects.exists()

@@ -443,3 +443,21 @@ def test_api_household_list_by_householder(a1, b1, community_a1):
     found = client.get("/api/v1/households", {"householder": "甲户主"}).json()
     assert [h["number"] for h in found["items"]] == ["HA-0001"]
     assert client.get("/api/v1/households", {"householder": "乙户主"}).json()["items"] == []
+
+
+def test_adding_a_member_again_says_what_changed(a1, community_a1):
+    """Adding someone who is already a member changes their relation: the page says so (it used to say
+    “已添加户成员” whatever happened), the audit row records the old and the new relation, and adding them
+    with the same relation changes nothing and writes no audit row."""
+    client = api_client_for(community_a1)
+    household = a1["household"]
+    url = f"/people/households/{household.pk}/members/new/"
+    son = a1["son"]
+    changed = client.post(url, {"person": str(son.pk), "relation": "30"}, follow=True).content.decode()
+    assert "与户主关系由" in changed and relations(household)[son.pk] == "30"
+    audit = AuditEvent.objects.filter(action="household.member").latest("seq")
+    assert audit.changes["relation"] == ["20", "30"]
+    count = AuditEvent.objects.filter(action="household.member").count()
+    same = client.post(url, {"person": str(son.pk), "relation": "30"}, follow=True).content.decode()
+    assert "关系未变" in same
+    assert AuditEvent.objects.filter(action="household.member").count() == count

@@ -105,3 +105,20 @@ def test_api_list_detail_create_patch(tree, community_a1, schools):
     assert patched.status_code == 200 and patched.json()["guard_post"] is True
     figures = client.get("/api/v1/schools/figures").json()
     assert figures["total"]["schools"] == 2 and figures["by"] == "community"
+
+
+def test_api_input_errors_are_in_chinese_and_a_street_is_refused_with_a_reason(tree, district_admin):
+    client = api_client_for(district_admin)
+    bad = client.post(
+        "/api/v1/schools",
+        {"name": "甲小学", "kind": "primary", "address": "路", "guards": -3},
+        content_type="application/json",
+    )
+    details = {d["field"]: d["message"] for d in bad.json()["error"]["details"]}
+    assert bad.status_code == 422 and details == {"area_id": "必填", "guards": "不能小于 0"}
+    street = client.post(
+        "/api/v1/schools",
+        {"area_id": tree.street_a.pk, "name": "甲小学", "kind": "primary", "address": "路"},
+        content_type="application/json",
+    )
+    assert street.status_code == 422 and street.json()["error"]["message"] == "请选择学校所在的社区或网格"

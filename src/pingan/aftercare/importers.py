@@ -22,7 +22,17 @@ from pingan.areas.models import Area
 from pingan.areas.selectors import place_lookup
 from pingan.audit.services import audit_record
 from pingan.core import excel
-from pingan.core.excel import Column, ColumnMatch, Table, cell_text, write_xlsx
+from pingan.core.excel import (
+    EXAMPLE_ID,
+    EXAMPLE_NAME,
+    EXAMPLE_REFUSED,
+    Column,
+    ColumnMatch,
+    Table,
+    cell_text,
+    is_template_example,
+    write_xlsx,
+)
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("姓名",),
@@ -76,8 +86,8 @@ def template() -> bytes:
     """The blank list with one obviously synthetic example row."""
     columns = [Column(names[0], 16, text=True) for names in COLUMNS.values()]
     example = [
-        "示例张三",
-        "120103199001011231",
+        EXAMPLE_NAME,
+        EXAMPLE_ID,
         "男",
         "盗窃罪",
         "有期徒刑二年",
@@ -132,6 +142,9 @@ def prerelease_import(*, actor: Any, table: Table, dry_run: bool = False, filena
             values = match.extract(raw)
             if all(cell_text(v) == "" for v in values.values()):
                 result.read -= 1
+                continue
+            if is_template_example(values.get("name"), values.get("id_number")):
+                result.error(row_number, "name", str(EXAMPLE_REFUSED))
                 continue
             number = cell_text(values.get("id_number")).replace(" ", "").upper()
             if number and number in seen:

@@ -175,6 +175,48 @@ def error_response(
 
 _LOCATIONS = ("body", "query", "path", "payload")  # not part of a field's name in the error details
 
+# pydantic's input errors in Chinese, by their type (``ctx`` fills the limits); a type not listed keeps
+# pydantic's own (English) text
+_INPUT_MESSAGES = {
+    "missing": "必填",
+    "greater_than_equal": "不能小于 {ge}",
+    "greater_than": "应大于 {gt}",
+    "less_than_equal": "不能大于 {le}",
+    "less_than": "应小于 {lt}",
+    "string_too_long": "不能超过 {max_length} 个字符",
+    "string_too_short": "至少 {min_length} 个字符",
+    "too_long": "最多 {max_length} 项",
+    "too_short": "至少 {min_length} 项",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "decimal_parsing": "应为数字",
+    "decimal_max_digits": "数字位数过多（最多 {max_digits} 位）",
+    "decimal_max_places": "小数位数过多（最多 {decimal_places} 位）",
+    "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false",
+    "string_type": "应为文本",
+    "list_type": "应为列表",
+    "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
+    "date_parsing": "应为日期（YYYY-MM-DD）",
+    "datetime_parsing": "应为时间（ISO 8601）",
+    "literal_error": "应为以下之一：{expected}",
+    "enum": "应为以下之一：{expected}",
+    "json_invalid": "不是有效的 JSON",
+}
+
+
+def input_message(error: dict[str, Any]) -> str:
+    """One pydantic input error as the API's details say it: in Chinese where its type is known."""
+    template = _INPUT_MESSAGES.get(str(error.get("type", "")))
+    if template is None:
+        return str(error.get("msg", ""))
+    try:
+        return template.format(**(error.get("ctx") or {}))
+    except (KeyError, IndexError, ValueError):
+        return str(error.get("msg", ""))
+
 
 def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(NinjaValidationError)
@@ -182,7 +224,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
         details: list[dict[str, Any]] = [
             {
                 "field": ".".join(str(p) for p in e.get("loc", []) if p not in _LOCATIONS),
-                "message": e.get("msg", ""),
+                "message": input_message(e),
             }
             for e in exc.errors
         ]

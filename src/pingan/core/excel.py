@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, Any, ClassVar
 
 import xlsxwriter
+from django.utils.translation import gettext_lazy
 
 from pingan.core.text import normalize_text
 
@@ -265,13 +266,32 @@ def _as_read(value: Any) -> str:
 
 
 def import_error_report(result: ImportResult, *, title: str = "导入错误报告", filename: str = "") -> bytes:
-    """The rejected rows of an import as xlsx: row number, column, reason, then the original row in the
-    file's columns (as text, defused) when the importer attached it (``ImportResult.attach_rows``)."""
+    """The rejected rows of an import as xlsx, one line per row in the file's order: row number, the columns
+    and the reasons (all of the row's problems, so it can be corrected at once), then the original row in
+    the file's columns (as text, defused) when the importer attached it (``ImportResult.attach_rows``)."""
     originals = [Column(h or "—", 16, text=True) for h in result.header]
+    by_row: dict[Any, list[dict[str, Any]]] = {}
+    for e in result.errors:
+        by_row.setdefault(e["row"], []).append(e)
+    rows = []
+    for number, errors in by_row.items():
+        columns = list(dict.fromkeys(str(e["column"]) for e in errors if e["column"]))
+        cells: list[Any] = next((e["cells"] for e in errors if e.get("cells")), [])
+        reasons = "；".join(dict.fromkeys(str(e["reason"]) for e in errors))
+        rows.append([number, "、".join(columns), reasons, *cells[: len(originals)]])
     return write_xlsx(
         columns=[Column("行号", 8), Column("列", 16), Column("原因", 50), *originals],
-        rows=[
-            [e["row"], e["column"], e["reason"], *e.get("cells", [])[: len(originals)]] for e in result.errors
-        ],
+        rows=rows,
         title=f"{title}：{filename}" if filename else title,
     )
+
+
+# The example row of the import templates (people, correction clients, pre-release notices): a valid ID
+# number, so that it shows the format, which every import refuses (imported, it would overwrite the real
+# holder of that number, or create a client who does not exist)
+EXAMPLE_NAME, EXAMPLE_ID = "示例张三", "120103199001011231"
+EXAMPLE_REFUSED = gettext_lazy("这是导入模板中的示例行，未导入；导入前请删除")
+
+
+def is_template_example(name: Any, id_number: Any) -> bool:
+    return cell_text(name) == EXAMPLE_NAME and cell_text(id_number).upper() == EXAMPLE_ID

@@ -67,7 +67,10 @@ class ImportWizard:
 
     def _run(self, request: HttpRequest, table: Table, *, dry_run: bool, filename: str) -> ImportResult:
         extra = {"filename": filename} if self.pass_filename else {}
-        return self.run(actor=request.user, table=table, dry_run=dry_run, **extra)
+        result = self.run(actor=request.user, table=table, dry_run=dry_run, **extra)
+        if result.errors and not result.header:  # the error report gives the rows back to correct
+            result.attach_rows(table)
+        return result
 
 
 def _require(request: HttpRequest, wizard: ImportWizard) -> None:

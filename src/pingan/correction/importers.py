@@ -21,7 +21,17 @@ from django.utils.translation import gettext as _
 from pingan.areas.selectors import place_lookup
 from pingan.audit.services import audit_record
 from pingan.core import excel
-from pingan.core.excel import Column, ColumnMatch, Table, cell_text, write_xlsx
+from pingan.core.excel import (
+    EXAMPLE_ID,
+    EXAMPLE_NAME,
+    EXAMPLE_REFUSED,
+    Column,
+    ColumnMatch,
+    Table,
+    cell_text,
+    is_template_example,
+    write_xlsx,
+)
 from pingan.correction import services
 from pingan.correction.models import CorrectionClient
 
@@ -66,8 +76,8 @@ class ImportResult(excel.ImportResult):
 def template() -> bytes:
     columns = [Column(names[0], 16, text=True) for names in COLUMNS.values()]
     example = [
-        "示例张三",
-        "120103199001011231",
+        EXAMPLE_NAME,
+        EXAMPLE_ID,
         "JZ-示例-0001",
         "缓刑",
         "盗窃罪",
@@ -124,6 +134,9 @@ def client_import(*, actor: Any, table: Table, dry_run: bool = False) -> ImportR
             values = match.extract(raw)
             if all(cell_text(v) == "" for v in values.values()):
                 result.read -= 1
+                continue
+            if is_template_example(values.get("name"), values.get("id_number")):
+                result.error(row_number, "name", str(EXAMPLE_REFUSED))
                 continue
             data: dict[str, Any] = {
                 k: (

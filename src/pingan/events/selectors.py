@@ -956,6 +956,22 @@ def event_subjects(*, user: Any, event: Event) -> list[dict[str, Any]]:
     return rows
 
 
+def subject_choices(*, user: Any, given: dict[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """The persons, houses and schools ticked on a form that comes back with an error (``given``: kind →
+    ids as posted), those the user may link, labelled as the event page labels them, so they stay ticked."""
+    rows = []
+    for kind, source in subject_sources().items():
+        ids = [int(v) for v in given.get(kind, ()) if str(v).isdigit() and len(str(v)) < 19][:20]
+        if not ids:
+            continue
+        for target in source.visible(user).filter(pk__in=ids):
+            label = SubjectKind(kind).label
+            rows.append(
+                {"kind": kind, "kind_label": str(label), "id": target.pk, "label": source.describe(target)}
+            )
+    return rows
+
+
 def events_for_person(*, user: Any, person_id: int) -> QuerySet[Event]:
     """Events linked to a person, among those the user may see."""
     return event_list(user=user).filter(subjects__person_id=person_id)

@@ -195,6 +195,13 @@ def report(request: HttpRequest) -> HttpResponse:
             "may_link": request.user.has_perm("people.view_people")
             or request.user.has_perm("schools.view_schools"),
             "subject_errors": [e for f in SUBJECT_ERROR_FIELDS for e in form.errors.get(f, [])],
+            # a form that comes back with an error keeps what was ticked
+            "picked": selectors.subject_choices(
+                user=request.user,
+                given={k: request.POST.getlist(k) for k in ("person", "house", "school")},
+            )
+            if request.method == "POST"
+            else [],
         },
     )
 

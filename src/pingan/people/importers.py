@@ -34,7 +34,16 @@ from pingan.areas.selectors import place_lookup
 from pingan.audit.services import audit_record
 from pingan.core import crypto, excel
 from pingan.core.codes import UnknownCode, code_resolve, code_table
-from pingan.core.excel import Column, Table, cell_text, write_xlsx
+from pingan.core.excel import (
+    EXAMPLE_ID,
+    EXAMPLE_NAME,
+    EXAMPLE_REFUSED,
+    Column,
+    Table,
+    cell_text,
+    is_template_example,
+    write_xlsx,
+)
 from pingan.core.fields import EncryptedTextField, blind_index_fields, index_field_for
 from pingan.people.bulk import (
     PersonEncoder,
@@ -117,10 +126,6 @@ class PeopleImportResult(excel.ImportResult):
 
     def as_dict(self) -> dict[str, Any]:
         return {**super().as_dict(), "normalised": self.normalised}
-
-
-# the template's example row: a valid ID number, so that it shows the format, which an import refuses
-EXAMPLE_NAME, EXAMPLE_ID = "示例张三", "120103199001011231"
 
 
 def roster_template() -> bytes:
@@ -482,8 +487,8 @@ def people_import(
                     result.unchanged += 1  # as the last import wrote it, and nobody changed the person since
                 continue
             values = dict(zip(keys, cells, strict=True))
-            if values.get("name") == EXAMPLE_NAME and values.get("id_number") == EXAMPLE_ID:
-                result.error(row_number, "name", _("这是导入模板中的示例行，未导入；导入前请删除"))
+            if is_template_example(values.get("name"), values.get("id_number")):
+                result.error(row_number, "name", str(EXAMPLE_REFUSED))
                 continue
             row = validator.clean(row_number, values, area, grid_text)
             if row is None or not claim(number := row.values["id_number"], row_number):

@@ -734,17 +734,23 @@ def household_add_member(*, actor: Any, household_id: int, person_id: int, relat
         raise ValidationError({"relation": [_("本户已有户主，如需更换户主请使用“变更户主”")]})
     if code != "02" and household.householder_id == person.pk:
         raise ValidationError({"relation": [_("该人员是户主，如需更换户主请使用“变更户主”")]})
+    before = current.relation if current is not None else None  # a member already: the relation changes
     member, _created = HouseholdMember.objects.update_or_create(
         household=household, person=person, defaults={"relation": code}
     )
     if code == "02":
         Household.objects.filter(pk=household.pk).update(householder=person)
-    audit_record(
-        actor=actor,
-        action="household.member",
-        obj=household,
-        changes={"person": [None, person.pk], "relation": [None, code]},
-    )
+    if before != code:
+        audit_record(
+            actor=actor,
+            action="household.member",
+            obj=household,
+            changes={
+                "person": [None if before is None else person.pk, person.pk],
+                "relation": [before, code],
+            },
+        )
+    member.previous_relation = before  # type: ignore[attr-defined]  # the page says what changed
     return member
 
 

@@ -543,7 +543,7 @@ def household_member_add(request: HttpRequest, household_id: int) -> HttpRespons
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.household_add_member(
+            member = services.household_add_member(
                 actor=request.user,
                 household_id=household.pk,
                 person_id=form.cleaned_data["person"].pk,
@@ -552,7 +552,20 @@ def household_member_add(request: HttpRequest, household_id: int) -> HttpRespons
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, _("已添加户成员"))
+            before = member.previous_relation  # type: ignore[attr-defined]
+            if before is None:
+                messages.success(request, _("已添加户成员"))
+            elif before == member.relation:
+                messages.info(request, _("该人员已是本户成员，与户主关系未变"))
+            else:
+                messages.success(
+                    request,
+                    _("该人员已是本户成员：与户主关系由“%(a)s”改为“%(b)s”")
+                    % {
+                        "a": code_label("household_relation", before),
+                        "b": code_label("household_relation", member.relation),
+                    },
+                )
             return redirect("people:household", household_id=household.pk)
     return _form_page(
         request,

@@ -4,12 +4,12 @@ caller's scope answers 404, like a missing one; invalid data 422 with the field'
 
 from typing import Any
 
-from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
-from pingan.areas.selectors import places_in_scope
+from pingan.accounts.selectors import user_scope
+from pingan.areas.models import Area
 from pingan.core.api import ERROR_RESPONSES, Page
 from pingan.core.ratelimit import rate_limit
 from pingan.schools import selectors, services
@@ -58,10 +58,19 @@ def get_school(request: HttpRequest, school_id: int) -> Any:
     return selectors.school_get(user=request.user, school_id=school_id)
 
 
+def _area(request: HttpRequest, area_id: int) -> Area:
+    """An area of the caller's jurisdiction (404 otherwise, like a missing one); the service then says
+    whether a school may lie there (a community or grid: 422 for a street)."""
+    area = Area.objects.filter(pk=area_id).first()
+    if area is None or not user_scope(request.user).contains_area(area):
+        raise Http404
+    return area
+
+
 @router.post("/schools", response={201: SchoolOut, **ERROR_RESPONSES})
 def create_school(request: HttpRequest, payload: SchoolIn) -> Any:
     data = payload.dict()
-    area = get_object_or_404(places_in_scope(request.user), pk=data.pop("area_id"))
+    area = _area(request, data.pop("area_id"))
     return Status(201, services.school_create(actor=request.user, area=area, data=data))
 
 
@@ -70,5 +79,5 @@ def update_school(request: HttpRequest, school_id: int, payload: SchoolUpdateIn)
     # null clears what may be empty (code, coordinates, counts); elsewhere it leaves the field as it is
     data = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None or k in NULLABLE}
     area_id = data.pop("area_id", None)
-    area = get_object_or_404(places_in_scope(request.user), pk=area_id) if area_id else None
+    area = _area(request, area_id) if area_id else None
     return services.school_update(actor=request.user, school_id=school_id, data=data, area=area)

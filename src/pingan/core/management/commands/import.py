@@ -68,6 +68,8 @@ class Command(BaseCommand):
             result = importer(actor=actor, table=table, dry_run=options["dry_run"])
         except PermissionDenied:
             raise CommandError(f"用户 {options['as_user']} 无权导入 {options['kind']}") from None
+        if isinstance(result, ImportResult) and result.errors and not result.header:
+            result.attach_rows(table)
         data = result.as_dict()
         if options["report"]:  # the screens' error report: row, column, reason and the original row
             report = ImportResult(errors=data["errors"], header=data.get("header", []))

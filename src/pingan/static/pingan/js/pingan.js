@@ -2,7 +2,37 @@
 (function () {
   "use strict";
 
+  // A search's results replace the candidates ([data-picked="<id of the picked list>"]): a ticked candidate
+  // moves to the picked list first, so the next search keeps it; a candidate already picked is not offered
+  // twice.
+  function pickedList(container) {
+    return document.getElementById(container.getAttribute("data-picked"));
+  }
+
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    var from = box.closest ? box.closest("[data-picked]") : null;
+    if (!from || box.type !== "checkbox" || !box.checked) { return; }
+    var list = pickedList(from);
+    var item = box.closest(".form-check");
+    if (list && item) { list.appendChild(item); }
+  });
+
+  function dropPicked(root) {
+    var containers = root.matches && root.matches("[data-picked]")
+      ? [root] : Array.prototype.slice.call(root.querySelectorAll("[data-picked]"));
+    containers.forEach(function (container) {
+      var list = pickedList(container);
+      if (!list) { return; }
+      container.querySelectorAll("input[type=checkbox]").forEach(function (box) {
+        var same = list.querySelector('input[name="' + box.name + '"][value="' + box.value + '"]');
+        if (same && box.closest(".form-check")) { box.closest(".form-check").remove(); }
+      });
+    });
+  }
+
   function onReady(root) {
+    dropPicked(root);
     root.querySelectorAll("[data-autosubmit]").forEach(function (el) {
       el.addEventListener("change", function () { el.form.submit(); });
     });
