@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 import xlsxwriter
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 
 from pingan.audit.models import AuditEvent
@@ -232,3 +232,24 @@ def test_the_error_report_gives_back_the_original_rows(tree, community_a1):
     original = dict(zip(HEADER, rows[0][3:], strict=True))
     assert original["公民身份号码"] == "120103199001011230"
     assert original["姓名"].startswith("'=") or not original["姓名"].startswith("=")
+
+
+def test_markup_in_a_name_is_refused_everywhere(tree, community_a1):
+    """Issue 4: “no markup in names”. The rule is clean_person_data's, so the import, the form and the API
+    refuse the same names."""
+    from pingan.people.services import person_register
+
+    result = run(
+        community_a1,
+        xlsx([good(1, name="<b>张三</b>"), good(2, name="李四&#60;"), good(3, name="王五·阿里")]),
+    )
+    reasons = {e["row"]: e["reason"] for e in result.errors}
+    assert result.created == 1 and set(reasons) == {3, 4}
+    assert all("标记字符" in r for r in reasons.values())
+    with pytest.raises(ValidationError) as exc:
+        person_register(
+            actor=community_a1,
+            area=tree.a1_1,
+            data={"name": "赵六", "former_name": "<script>", "id_number": make_id(seq=9)},
+        )
+    assert "标记字符" in exc.value.message_dict["former_name"][0]

@@ -22,6 +22,7 @@ from pingan.areas.models import Area
 from pingan.audit.services import audit_record, diff_fields
 from pingan.core.codes import UnknownCode, code_label, code_resolve
 from pingan.core.fields import lookup_value
+from pingan.core.text import contains_markup
 from pingan.core.validators import parse_id_number, parse_phone
 from pingan.people.models import (
     FloatingRecord,
@@ -135,6 +136,9 @@ def clean_person_data(
             v[key] = text
     if (not partial or "name" in data) and not v.get("name"):
         out.error("name", _("姓名不能为空"))
+    for key in ("name", "former_name"):  # a name is shown on many pages and in exports: no markup in it
+        if v.get(key) and contains_markup(v[key]):
+            out.error(key, _("姓名不能含有 < > 等标记字符"))
     for key, table in CODE_FIELDS.items():
         if key in data:
             try:
