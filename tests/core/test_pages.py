@@ -13,6 +13,7 @@ from django.utils import translation
 
 from pingan.areas.models import Area, Department
 from pingan.audit.models import AuditEvent
+from pingan.core.excel import read_table
 from tests.conftest import PERSONAS, Tree
 from tests.factories import PASSWORD, api_client_for, totp_now
 
@@ -342,6 +343,11 @@ def test_area_import_page_flow(tree, system_admin):
     assert "备注" in content
     assert Area.objects.count() == areas  # the preview writes nothing
     assert AuditEvent.objects.count() == events
+    # the shared wizard's error report: the rejected row in the file's own columns
+    report = client.get("/areas/import/errors/")
+    table = read_table(report.content, "r.xlsx", expected={"r": ("行号",), "c": ("原因",)})
+    assert table.header[:3] == ["行号", "列", "原因"] and "备注" in table.header
+    assert len(table.rows) == 1
 
     token = preview.context["upload_token"]
     assert f'name="upload" value="{token}"' in content

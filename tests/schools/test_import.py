@@ -181,3 +181,13 @@ def test_command_as_system_and_as_a_user(tree, community_a1, community_b1, schoo
     call_command("import", "schools", str(path))  # the operator at the server (SYSTEM): every place
     schools["a"].refresh_from_db()
     assert schools["a"].guards == 5 and "未变 1" in capsys.readouterr().out
+
+
+def test_an_export_imports_back_when_two_places_share_a_name(tree, district_admin, schools):
+    """The export's 区划代码 column names the place: its name alone would be ambiguous here."""
+    tree.b1_1.name = tree.a1_1.name
+    tree.b1_1.save()
+    exported = services.school_export(actor=district_admin)[0]
+    table = read_table(exported, "schools.xlsx", services.IMPORT_COLUMNS)
+    again = services.school_import(actor=district_admin, table=table)
+    assert (again.unchanged, again.rejected, again.created) == (2, 0, 0)

@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from pingan.aftercare import exports, importers, selectors, services
@@ -39,14 +39,14 @@ from pingan.core.ratelimit import rate_limit
 from pingan.core.wizards import ImportWizard, xlsx_response
 
 TABS = {
-    "case": _lazy("档案"),
-    "handover": _lazy("衔接"),
-    "resettlement": _lazy("安置"),
-    "group": _lazy("帮教小组"),
-    "visits": _lazy("走访"),
-    "aid": _lazy("帮扶救助"),
-    "reoffence": _lazy("重新犯罪"),
-    "history": _lazy("时间线"),
+    "case": gettext_lazy("档案"),
+    "handover": gettext_lazy("衔接"),
+    "resettlement": gettext_lazy("安置"),
+    "group": gettext_lazy("帮教小组"),
+    "visits": gettext_lazy("走访"),
+    "aid": gettext_lazy("帮扶救助"),
+    "reoffence": gettext_lazy("重新犯罪"),
+    "history": gettext_lazy("时间线"),
 }
 
 
@@ -383,8 +383,8 @@ def import_template(request: HttpRequest) -> HttpResponse:
 
 WIZARD = ImportWizard(
     key="aftercare_import",
-    title=_lazy("导入预释放名单"),
-    help=_lazy(
+    title=gettext_lazy("导入预释放名单"),
+    help=gettext_lazy(
         "监狱每月发来的预释放人员名单：按身份证号查找或登记人员，并为接收社区生成衔接任务；重点人员标记必接必送。"
         "重复导入同一名单不会产生重复档案。必填列：姓名、公民身份号码、罪名、预计释放日期、接收社区。"
     ),
@@ -394,8 +394,8 @@ WIZARD = ImportWizard(
     permission="aftercare.import_cases",
     template_url="aftercare:import_template",
     errors_url="aftercare:import_errors",
-    report_title=_lazy("预释放名单导入错误报告"),
-    commit_note=_lazy("只写入通过校验的行。"),
+    report_title=gettext_lazy("预释放名单导入错误报告"),
+    commit_note=gettext_lazy("只写入通过校验的行。"),
     pass_filename=True,
     hidden=True,
 )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,7 +12,7 @@ from django.utils.translation import gettext as _
 from pingan.areas.models import CODE_LENGTH, LEVEL_ORDER, Area, Department, Level
 from pingan.audit.services import audit_record, diff_fields
 from pingan.core.codes import UnknownCode, code_resolve
-from pingan.core.excel import cell_text
+from pingan.core.excel import ImportResult, cell_text
 from pingan.core.text import contains_markup, normalize_text
 
 AREA_FIELDS = ("code", "name", "level", "parent_id", "population", "households", "active")
@@ -153,31 +152,6 @@ AREA_IMPORT_COLUMNS = {
     "boundary": ("边界", "边界GeoJSON", "boundary"),
 }
 LEVEL_BY_LENGTH = {6: Level.DISTRICT, 9: Level.STREET, 12: Level.COMMUNITY, 15: Level.GRID}
-
-
-@dataclass
-class ImportResult:
-    read: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    unknown_columns: list[str] = field(default_factory=list)
-
-    @property
-    def rejected(self) -> int:
-        return len({e["row"] for e in self.errors})
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "read": self.read,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "rejected": self.rejected,
-            "errors": self.errors,
-            "unknown_columns": self.unknown_columns,
-        }
 
 
 def _to_int(value: Any) -> int | None:

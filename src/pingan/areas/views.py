@@ -7,14 +7,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pingan.areas import selectors, services
 from pingan.areas.forms import AreaForm, AreaImportForm, DepartmentForm
 from pingan.areas.models import Area, Level
-from pingan.core import previews
+from pingan.core import wizards
 from pingan.core.codes import code_label
-from pingan.core.excel import TableError, read_table
 from pingan.core.forms import apply_errors
+from pingan.core.wizards import ImportWizard
 
 
 def _require(request: HttpRequest, perm: str) -> None:
@@ -103,42 +104,31 @@ def area_edit(request: HttpRequest, area_id: int | None = None) -> HttpResponse:
     return render(request, "areas/area_form.html", {"form": form, "area": area})
 
 
+WIZARD = ImportWizard(
+    key="area_import",
+    title=gettext_lazy("导入辖区"),
+    help=gettext_lazy(
+        "支持 .xlsx、.xls、.csv（UTF-8 或 GBK）。表头可在前几行中任意位置，列顺序不限。"
+        "可识别的列：区划代码、名称、层级、上级代码、人口数、户数、边界（GeoJSON）。"
+        "层级和上级代码可省略，按代码长度推断。"
+    ),
+    columns=services.AREA_IMPORT_COLUMNS,
+    run=services.area_import,
+    form=AreaImportForm,
+    permission="areas.manage_areas",
+    template_url=None,
+    errors_url="areas:import_errors",
+    report_title=gettext_lazy("辖区导入错误报告"),
+)
+
+
 def area_import(request: HttpRequest) -> HttpResponse:
-    """Upload → preview (dry run) → commit. The uploaded bytes wait in the session between steps."""
-    _require(request, "areas.manage_areas")
-    form = AreaImportForm(request.POST or None, request.FILES or None)
-    result = None
-    upload_token = ""
-    taken = None
-    if request.method == "POST" and request.POST.get("step") == "commit":
-        taken = previews.take(request, "area_import", services.AREA_IMPORT_COLUMNS)
-        if taken is None:
-            form = AreaImportForm()
-    if taken is not None:
-        result = services.area_import(actor=request.user, table=taken[1])
-        messages.success(
-            request,
-            _("导入完成：新增 %(c)d，更新 %(u)d，未变 %(n)d，拒绝 %(r)d")
-            % {"c": result.created, "u": result.updated, "n": result.unchanged, "r": result.rejected},
-        )
-        return render(
-            request, "areas/area_import.html", {"form": AreaImportForm(), "result": result, "committed": True}
-        )
-    if request.method == "POST" and request.POST.get("step") != "commit" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        data = upload.read()
-        try:
-            table = read_table(data, upload.name, services.AREA_IMPORT_COLUMNS)
-        except TableError as exc:
-            form.add_error("file", str(exc))
-        else:
-            result = services.area_import(actor=request.user, table=table, dry_run=True)
-            upload_token = previews.stash(request, "area_import", upload.name, data)
-    return render(
-        request,
-        "areas/area_import.html",
-        {"form": form, "result": result, "committed": False, "upload_token": upload_token},
-    )
+    """Upload → preview (dry run) → commit (core.wizards)."""
+    return wizards.import_wizard(request, WIZARD)
+
+
+def area_import_errors(request: HttpRequest) -> HttpResponse:
+    return wizards.import_errors(request, WIZARD, filename="area-import-errors.xlsx")
 
 
 def departments(request: HttpRequest) -> HttpResponse:

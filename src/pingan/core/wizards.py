@@ -57,13 +57,14 @@ class ImportWizard:
     run: Callable[..., ImportResult]
     form: type[SpreadsheetForm]
     permission: str
-    template_url: str
+    template_url: str | None  # the URL name of the template download (None: the page offers none)
     errors_url: str
     report_title: Any = REPORT_TITLE
     commit_note: Any = COMMIT_NOTE
     large: Callable[[HttpRequest, str, bytes, Table], HttpResponse | None] | None = None
     pass_filename: bool = False  # the importer records the file's name (``run(..., filename=)``)
     hidden: bool = False  # a user without the permission gets 404, as the module's other pages answer
+    page: str = "import_wizard.html"  # a module's page extends it to add to it (its blocks)
 
     def _run(self, request: HttpRequest, table: Table, *, dry_run: bool, filename: str) -> ImportResult:
         extra = {"filename": filename} if self.pass_filename else {}
@@ -112,10 +113,10 @@ def import_wizard(request: HttpRequest, wizard: ImportWizard) -> HttpResponse:
         }
     return render(
         request,
-        "import_wizard.html",
+        wizard.page,
         {
             "wizard": wizard,
-            "template_url": reverse(wizard.template_url),
+            "template_url": reverse(wizard.template_url) if wizard.template_url else "",
             "errors_url": reverse(wizard.errors_url),
             "form": form,
             "result": result,

@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from pingan.areas.selectors import places_in_scope
 from pingan.core import wizards
@@ -318,8 +318,8 @@ def import_template(request: HttpRequest) -> HttpResponse:
 
 WIZARD = ImportWizard(
     key="correction_import",
-    title=_lazy("导入社区矫正对象"),
-    help=_lazy(
+    title=gettext_lazy("导入社区矫正对象"),
+    help=gettext_lazy(
         "按矫正编号更新或新增（人员按身份证号对应实有人口档案）；同一文件重复导入不会产生重复档案。必填列：姓名、"
         "公民身份号码、矫正编号、矫正类别、罪名、矫正期起止、决定机关、判决生效日期、所属社区/网格。身份证号请以"
         "文本格式保存（Excel 把 18 位数字当作数字保存时末尾会变成 0，这样的行会被拒绝）。"

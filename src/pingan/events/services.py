@@ -29,7 +29,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from pingan.accounts.models import User
@@ -248,16 +248,16 @@ def _transition(event: Event, name: str) -> None:
 
 
 ACTION_VERBS = {
-    "accept": _lazy("立案"),
-    "refuse": _lazy("不予立案"),
-    "dispatch": _lazy("派遣"),
-    "start": _lazy("签收"),
-    "report_back": _lazy("反馈"),
-    "return_to_centre": _lazy("退件"),
-    "verify_pass": _lazy("核查"),
-    "verify_fail": _lazy("核查"),
-    "reopen": _lazy("重新处置"),
-    "merge_into": _lazy("合并"),
+    "accept": gettext_lazy("立案"),
+    "refuse": gettext_lazy("不予立案"),
+    "dispatch": gettext_lazy("派遣"),
+    "start": gettext_lazy("签收"),
+    "report_back": gettext_lazy("反馈"),
+    "return_to_centre": gettext_lazy("退件"),
+    "verify_pass": gettext_lazy("核查"),
+    "verify_fail": gettext_lazy("核查"),
+    "reopen": gettext_lazy("重新处置"),
+    "merge_into": gettext_lazy("合并"),
 }
 
 

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from pingan.areas.models import Area
@@ -753,8 +753,8 @@ def _large_roster(request: HttpRequest, name: str, data: bytes, table: Any) -> H
 
 WIZARD = ImportWizard(
     key="people_import",
-    title=_lazy("导入人员花名册"),
-    help=_lazy(
+    title=gettext_lazy("导入人员花名册"),
+    help=gettext_lazy(
         "按身份证号更新或新增；同一文件重复导入不会产生重复档案。必填列：姓名、公民身份号码、所属网格。"
         "身份证号请以文本格式保存（Excel 把 18 位数字当作数字保存时末尾会变成 0，这样的行会被拒绝）。"
     ),

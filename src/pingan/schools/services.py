@@ -246,7 +246,8 @@ IMPORT_COLUMNS: dict[str, tuple[str, ...]] = {
     "code": ("学校标识码", "标识码", "学校代码"),
     "kind": ("学校类别", "类别", "学段"),
     "ownership": ("办学性质", "性质"),
-    "area": ("所在社区/网格", "所在社区", "所在网格", "社区", "网格", "区划代码"),
+    "area": ("所在社区/网格", "所在社区", "所在网格", "社区", "网格"),
+    "area_code": ("区划代码", "社区/网格代码"),  # the export's: it names the place when two share a name
     "address": ("地址", "学校地址"),
     "latitude": ("纬度",),
     "longitude": ("经度",),
@@ -261,18 +262,18 @@ IMPORT_COLUMNS: dict[str, tuple[str, ...]] = {
     "guard_post": ("护学岗",),
     "active": ("在办",),
 }
-REQUIRED_COLUMNS = ("name", "kind", "area", "address")
+REQUIRED_COLUMNS = ("name", "kind", "area", "address")  # "area": or "area_code"
 
 
 class SchoolImportResult(ImportResult):
     labels: ClassVar[Mapping[str, str]] = {key: names[0] for key, names in IMPORT_COLUMNS.items()}
 
 
-def _import_area(value: Any, places: tuple[dict[str, Area], dict[str, Area | None]]) -> Area:
-    """The community or grid a row names, by its code (12 or 15 digits) or its name, among the importer's
-    places (``areas.selectors.place_lookup``)."""
+def _import_area(value: Any, code: Any, places: tuple[dict[str, Area], dict[str, Area | None]]) -> Area:
+    """The community or grid a row names, by its code (12 or 15 digits: the 区划代码 column, or the name
+    column holding a code) or its name, among the importer's places (``areas.selectors.place_lookup``)."""
     by_code, by_name = places
-    text = cell_text(value).replace(" ", "")
+    text = cell_text(code).replace(" ", "") or cell_text(value).replace(" ", "")
     if not text:
         raise ValidationError(_("请填写学校所在的社区或网格（名称或区划代码）"))
     if text in by_code:
@@ -294,7 +295,8 @@ def school_import(*, actor: Any, table: Table, dry_run: bool = False) -> SchoolI
     _require(actor, "schools.write_schools")
     match = ColumnMatch.match(table.header, IMPORT_COLUMNS)
     result = SchoolImportResult(read=len(table.rows), unknown_columns=match.unknown)
-    missing = [name for name in REQUIRED_COLUMNS if name not in match.columns]
+    given = set(match.columns) | ({"area"} if "area_code" in match.columns else set())
+    missing = [name for name in REQUIRED_COLUMNS if name not in given]
     if missing:
         result.error(
             table.header_row_number,
@@ -339,7 +341,7 @@ def _import_row(
     result: SchoolImportResult,
 ) -> None:
     try:
-        area = _import_area(values.pop("area"), places)
+        area = _import_area(values.pop("area", None), values.pop("area_code", None), places)
     except ValidationError as exc:
         raise ValidationError({"area": exc.messages}) from None
     # the row's identity, leniently: an invalid name or code is reported with every other error of the row

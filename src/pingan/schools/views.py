@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from pingan.areas.selectors import places_in_scope
 from pingan.core import wizards
@@ -112,8 +112,8 @@ def school_export(request: HttpRequest) -> HttpResponse:
 
 WIZARD = ImportWizard(
     key="school_import",
-    title=_lazy("导入学校台账"),
-    help=_lazy(
+    title=gettext_lazy("导入学校台账"),
+    help=gettext_lazy(
         "支持 .xlsx、.xls、.csv（UTF-8 或 GBK）。表头可在前几行中，列顺序不限。必填列：学校名称、学校类别、"
         "所在社区/网格（名称或区划代码）、地址。有学校标识码的按标识码更新，否则按同一社区（网格）内的学校名称"
         "更新；已登记学校的空白单元格不会覆盖原有内容。"
@@ -124,7 +124,7 @@ WIZARD = ImportWizard(
     permission="schools.write_schools",
     template_url="schools:import_template",
     errors_url="schools:import_errors",
-    report_title=_lazy("学校导入错误报告"),
+    report_title=gettext_lazy("学校导入错误报告"),
 )
 
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from pingan.audit.services import audit_record, diff_fields
+from pingan.core.excel import ImportResult
 from pingan.core.text import contains_markup, normalize_text
 from pingan.workdays.models import DayKind, DaySource, Holiday
 
@@ -151,30 +152,11 @@ def holiday_delete(*, actor: Any, holiday_id: int) -> None:
 
 
 @dataclass
-class HolidayImportResult:
-    read: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    unknown_columns: list[str] = field(default_factory=list)
-    years: list[int] = field(default_factory=list)
-
-    @property
-    def rejected(self) -> int:
-        return len({e["row"] for e in self.errors})
+class HolidayImportResult(ImportResult):
+    years: list[int] = field(default_factory=list)  # the years the file touches
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "read": self.read,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "rejected": self.rejected,
-            "errors": self.errors,
-            "unknown_columns": self.unknown_columns,
-            "years": self.years,
-        }
+        return {**super().as_dict(), "years": self.years}
 
 
 def holiday_import(*, actor: Any, table: Any, dry_run: bool = False) -> HolidayImportResult:

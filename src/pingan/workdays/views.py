@@ -11,12 +11,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from pingan.core import previews
-from pingan.core.excel import Column, TableError, read_table, write_xlsx
+from pingan.core import wizards
+from pingan.core.excel import Column, write_xlsx
 from pingan.core.forms import apply_errors
 from pingan.core.ratelimit import rate_limit
+from pingan.core.wizards import ImportWizard
 from pingan.workdays import selectors, services
 from pingan.workdays.forms import HolidayForm, HolidayImportForm
 
@@ -92,44 +94,32 @@ def holiday_delete(request: HttpRequest, holiday_id: int) -> HttpResponse:
     return redirect(f"{reverse('workdays:holidays')}?year={year}")
 
 
+WIZARD = ImportWizard(
+    key=SESSION_KEY,
+    title=gettext_lazy("导入节假日"),
+    help=gettext_lazy(
+        "支持 .xlsx、.xls、.csv（UTF-8 或 GBK）。"
+        "需要三列：日期（如 2027-01-01）、类型（放假 或 调休上班）、名称（如 元旦）。"
+        "按日期新增或更新，文件中没有的日期保留不变。可先“导出”一年的数据作为模板。"
+    ),
+    columns=services.HOLIDAY_IMPORT_COLUMNS,
+    run=services.holiday_import,
+    form=HolidayImportForm,
+    permission="workdays.manage_holidays",
+    template_url=None,
+    errors_url="workdays:import_errors",
+    report_title=gettext_lazy("节假日导入错误报告"),
+    page="workdays/holiday_import.html",
+)
+
+
 def holiday_import(request: HttpRequest) -> HttpResponse:
-    """Upload → preview (dry run) → commit; the uploaded bytes wait in the session between the steps."""
-    _require(request, "workdays.manage_holidays")
-    form = HolidayImportForm(request.POST or None, request.FILES or None)
-    result = None
-    upload_token = ""
-    taken = None
-    if request.method == "POST" and request.POST.get("step") == "commit":
-        taken = previews.take(request, SESSION_KEY, services.HOLIDAY_IMPORT_COLUMNS)
-        if taken is None:
-            form = HolidayImportForm()
-    if taken is not None:
-        result = services.holiday_import(actor=request.user, table=taken[1])
-        messages.success(
-            request,
-            _("导入完成：新增 %(c)d，更新 %(u)d，未变 %(n)d，拒绝 %(r)d")
-            % {"c": result.created, "u": result.updated, "n": result.unchanged, "r": result.rejected},
-        )
-        return render(
-            request,
-            "workdays/holiday_import.html",
-            {"form": HolidayImportForm(), "result": result, "committed": True},
-        )
-    if request.method == "POST" and request.POST.get("step") != "commit" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        data = upload.read()
-        try:
-            table = read_table(data, upload.name, services.HOLIDAY_IMPORT_COLUMNS)
-        except TableError as exc:
-            form.add_error("file", str(exc))
-        else:
-            result = services.holiday_import(actor=request.user, table=table, dry_run=True)
-            upload_token = previews.stash(request, SESSION_KEY, upload.name, data)
-    return render(
-        request,
-        "workdays/holiday_import.html",
-        {"form": form, "result": result, "committed": False, "upload_token": upload_token},
-    )
+    """Upload → preview (dry run) → commit (core.wizards)."""
+    return wizards.import_wizard(request, WIZARD)
+
+
+def holiday_import_errors(request: HttpRequest) -> HttpResponse:
+    return wizards.import_errors(request, WIZARD, filename="holiday-import-errors.xlsx")
 
 
 @rate_limit("export")
