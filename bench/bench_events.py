@@ -14,7 +14,9 @@ loaders only) and filled with ``pingan seed_events`` (COPY) until it holds ``--e
 2. API throughput against a real server (``pingan serve``: gunicorn, ``--workers`` processes) with
    ``--concurrency`` client threads (keep-alive connections, bearer token): the trivial authenticated
    endpoint ``GET /api/v1/auth/me`` and ``POST /api/v1/events`` (multipart, one small JPEG photo), each for
-   ``--seconds`` seconds, in the same run. Errors are counted (any status other than 200/201).
+   ``--seconds`` seconds in all, taking turns in ``--rounds`` rounds (a machine whose speed drifts during
+   the run — a shared one does — then slows both alike; each round's ratio is printed too). Errors are
+   counted (any status other than 200/201).
 """
 
 from __future__ import annotations
@@ -240,7 +242,7 @@ def load(port: int, seconds: float, concurrency: int, make: Any) -> dict[str, An
     counts = [0] * concurrency
     errors = [0] * concurrency
     statuses: dict[int, int] = {}
-    latencies: list[list[float]] = [[] for _ in range(concurrency)]
+    latencies: list[list[float]] = [[] for _ in range(concurrency)]  # ms, per thread
     lock = threading.Lock()
 
     def run(i: int) -> None:
@@ -272,18 +274,33 @@ def load(port: int, seconds: float, concurrency: int, make: Any) -> dict[str, An
     for t in threads:
         t.join()
     elapsed = time.monotonic() - began
-    flat = sorted(x for lat in latencies for x in lat)
+    return summary(
+        [{"seconds": elapsed, "errors": sum(errors), "statuses": statuses, "latencies": latencies}]
+    )
+
+
+def summary(windows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Requests per second and latency percentiles over one or more measuring windows."""
+    flat = sorted(x for w in windows for lat in w["latencies"] for x in lat)
+    statuses: dict[int, int] = {}
+    for w in windows:
+        for status, n in w["statuses"].items():
+            statuses[status] = statuses.get(status, 0) + n
+    seconds = sum(w["seconds"] for w in windows)
     return {
-        "requests": sum(counts),
-        "errors": sum(errors),
+        "requests": len(flat),
+        "errors": sum(w["errors"] for w in windows),
         "statuses": statuses,
-        "rps": round(sum(counts) / elapsed, 1),
+        "rps": round(len(flat) / seconds, 1) if seconds else 0.0,
         "p50_ms": round(flat[len(flat) // 2], 1) if flat else None,
         "p95_ms": round(flat[int(len(flat) * 0.95) - 1], 1) if flat else None,
+        "windows": windows,
     }
 
 
-def api_throughput(url: str, seconds: float, concurrency: int, workers: int, port: int) -> dict[str, Any]:
+def api_throughput(
+    url: str, seconds: float, concurrency: int, workers: int, port: int, rounds: int = 3
+) -> dict[str, Any]:
     from pingan.accounts.models import User
     from pingan.accounts.services import token_issue
     from pingan.events.models import Event
@@ -335,9 +352,19 @@ def api_throughput(url: str, seconds: float, concurrency: int, workers: int, por
             return "POST", "/api/v1/events", body, {**auth, "Content-Type": ctype}
 
         load(port, 3, concurrency, me)  # warm-up: every worker imported and connected
-        trivial = load(port, seconds, concurrency, me)
+        me_windows: list[dict[str, Any]] = []
+        create_windows: list[dict[str, Any]] = []
+        round_ratios = []
+        for turn in range(rounds):  # the two take turns: a drift of the machine's speed slows both alike
+            one = load(port, seconds / rounds, concurrency, me)
+            other = load(port, seconds / rounds, concurrency, create)
+            me_windows += one.pop("windows")
+            create_windows += other.pop("windows")
+            round_ratios.append(round(other["rps"] / one["rps"], 3) if one["rps"] else None)
+            print(f"  round {turn + 1}: auth/me {one['rps']} req/s, events {other['rps']} req/s", flush=True)
+        trivial, created = summary(me_windows), summary(create_windows)
+        del trivial["windows"], created["windows"]
         print(f"  GET /api/v1/auth/me: {trivial}", flush=True)
-        created = load(port, seconds, concurrency, create)
         print(f"  POST /api/v1/events: {created}", flush=True)
         created["rows_added"] = Event.objects.count() - before
         # leave the database as the reads of the next run expect it: the reports made here (all at one spot,
@@ -354,9 +381,11 @@ def api_throughput(url: str, seconds: float, concurrency: int, workers: int, por
             "trivial": trivial,
             "create": created,
             "ratio": round(created["rps"] / trivial["rps"], 3) if trivial["rps"] else None,
+            "round_ratios": round_ratios,
             "workers": workers,
             "concurrency": concurrency,
             "seconds": seconds,
+            "rounds": rounds,
         }
     finally:
         server.terminate()
@@ -376,6 +405,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3, help="turns the two API endpoints take")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--skip-reads", action="store_true")
     parser.add_argument("--only", default="", help="run the read cases whose name contains this text")
@@ -399,9 +429,10 @@ def main() -> None:
         result["reads"] = reads(args.reps, args.only)
     if not args.skip_api:
         result["api"] = api_throughput(
-            args.database_url, args.seconds, args.concurrency, args.workers, args.port
+            args.database_url, args.seconds, args.concurrency, args.workers, args.port, args.rounds
         )
-        print(f"  create / trivial = {result['api']['ratio']}", flush=True)
+        api = result["api"]
+        print(f"  create / trivial = {api['ratio']} (rounds: {api['round_ratios']})", flush=True)
     result["loadavg_end"] = os.getloadavg()
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2, default=str))

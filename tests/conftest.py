@@ -164,12 +164,16 @@ def _fast_password_hashing(settings: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_code_cache() -> Iterator[None]:
-    """core.codes caches code tables per process; each test starts from the database."""
+    """core.codes caches code tables per process, core.process_cache the event rules: each test starts
+    from the database."""
     from pingan.core.codes import code_table
+    from pingan.core.process_cache import clear_process_caches
 
     code_table.cache_clear()
+    clear_process_caches()
     yield
     code_table.cache_clear()
+    clear_process_caches()
 
 
 @pytest.fixture

@@ -248,3 +248,25 @@ def test_department_get(tree, community_b1, street_a, auditor):
         department_get(user=community_b1, department_id=tree.law_enforcement.pk)
     with pytest.raises(Http404):
         department_get(user=auditor, department_id=tree.judicial_a.pk)
+
+
+def test_area_with_ancestors_in_one_statement(tree: Tree, django_assert_num_queries) -> None:
+    from pingan.areas.selectors import area_with_ancestors
+
+    with django_assert_num_queries(1):
+        grid = area_with_ancestors(tree.a1_1.pk)
+        assert grid is not None
+        assert (grid.code, grid.name, grid.level, grid.active) == (
+            tree.a1_1.code,
+            tree.a1_1.name,
+            tree.a1_1.level,
+            True,
+        )
+        assert (grid.parent.code, grid.parent.parent.code) == (tree.a1.code, tree.street_a.code)
+    street = area_with_ancestors(tree.street_a.pk)
+    assert street is not None and street.parent.code == tree.district.code
+    assert street.parent.parent_id is None and "parent" not in street.parent._state.fields_cache
+    assert area_with_ancestors(10**9) is None
+    tree.a1_1.active = False
+    tree.a1_1.save()
+    assert area_with_ancestors(tree.a1_1.pk).active is False  # type: ignore[union-attr]

@@ -93,6 +93,26 @@ def test_tier_comes_from_the_category_rule(make_event):
     assert make_event(category="0202").tier == "ordinary"  # inherits 02's rule
 
 
+def test_a_saved_rule_applies_to_the_next_report_at_once(make_event, district_admin, monkeypatch):
+    """Reports read the rules as their process keeps them (a minute): a save through the service clears
+    that copy, a change made by another process shows when the minute is up."""
+    from pingan.core import process_cache
+
+    assert make_event(category="0202").tier == "ordinary"
+    services.category_rule_save(actor=district_admin, category="0202", tier="difficult")
+    assert make_event(category="0202").tier == "difficult"
+    services.event_policy_update(actor=district_admin, data={"photo_max_count": 1})
+    with pytest.raises(ValidationError, match="最多上传 1 张照片"):
+        make_event(photos=[photo(), photo()])
+    # another process's change (no signal here): seen once the kept copy is a minute old
+    EventPolicy.objects.filter(pk=EventPolicy.SINGLETON_PK).update(photo_max_count=2)
+    with pytest.raises(ValidationError, match="最多上传 1 张照片"):
+        make_event(photos=[photo(), photo()])
+    later = process_cache.time.monotonic() + 61
+    monkeypatch.setattr(process_cache.time, "monotonic", lambda: later)
+    assert make_event(photos=[photo(), photo()]).photos.count() == 2
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, reduce
 from operator import or_
@@ -174,3 +176,48 @@ def user_get(*, user: User, user_id: int) -> User:
     from django.shortcuts import get_object_or_404
 
     return get_object_or_404(user_list(user=user), pk=user_id)
+
+
+@dataclass(frozen=True)
+class StaffAt:
+    """The active users with one of ``roles`` bound exactly to the area ``area_id`` (a street's centre
+    staff). Iterating reads them; ``id_select`` gives the statement that selects their ids, for
+    ``notifications.services.notify`` to write their notifications with one INSERT … SELECT. That statement
+    is written out rather than built by the ORM (an event report notifies its centre, and building the
+    query cost more than the rest of its notifications); ``queryset`` and ``id_select`` state the same rule,
+    and tests/accounts/test_staff_at.py holds them to it."""
+
+    area_id: int
+    roles: tuple[str, ...]
+
+    def queryset(self) -> QuerySet[User]:
+        return User.objects.filter(is_active=True, role__in=self.roles, memberships__area_id=self.area_id)
+
+    def __iter__(self) -> Iterator[User]:
+        return iter(self.queryset().distinct())
+
+    def id_select(self, alias: str, *, exclude: int | None = None) -> tuple[str, list[Any]]:
+        """(sql, params) selecting the distinct ids (one column), without ``exclude``."""
+        sql = _staff_at_sql(alias, len(self.roles), exclude is not None)
+        params: list[Any] = [*(str(role) for role in self.roles), self.area_id]
+        return sql, [*params, exclude] if exclude is not None else params
+
+
+@functools.cache
+def _staff_at_sql(alias: str, roles: int, excluding: bool) -> str:
+    from django.db import connections
+
+    quote = connections[alias].ops.quote_name
+    user, membership = User._meta, Membership._meta
+
+    def column(meta: Any, name: str) -> str:
+        return quote(meta.get_field(name).column)
+
+    placeholders = ", ".join(["%s"] * roles)
+    return (
+        f"SELECT DISTINCT u.{column(user, 'id')} FROM {quote(user.db_table)} u "  # noqa: S608 — names from the models
+        f"JOIN {quote(membership.db_table)} m ON m.{column(membership, 'user')} = u.{column(user, 'id')} "
+        f"WHERE u.{column(user, 'is_active')} AND u.{column(user, 'role')} IN ({placeholders}) "
+        f"AND m.{column(membership, 'area')} = %s"
+        + (f" AND u.{column(user, 'id')} <> %s" if excluding else "")
+    )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,7 @@ from pingan.accounts.roles import ADMIN_ROLES, Role
 from pingan.accounts.selectors import user_scope
 from pingan.areas.models import Area, subtree_q
 from pingan.core.pagination import first_rows
+from pingan.core.process_cache import ProcessCache
 from pingan.events.models import (
     OPEN_STATUSES,
     SUBJECT_FIELDS,
@@ -286,20 +287,38 @@ def my_tasks(*, user: Any) -> QuerySet[Event]:
 # --- rules -------------------------------------------------------------------------------------------
 
 
-def category_rule(category: str) -> EventCategoryRule | None:
-    """The rule of a category, or of its nearest ancestor that has one (codes nest: 0104 in 01)."""
+def _load_rules() -> dict[str, EventCategoryRule]:
+    return {r.category: r for r in EventCategoryRule.objects.all()}
+
+
+# read on every report, edited a few times a year: kept a minute in each process (core.process_cache)
+_POLICY = ProcessCache(EventPolicy.current, seconds=60, models=(EventPolicy,))
+_RULES = ProcessCache(_load_rules, seconds=60, models=(EventCategoryRule,))
+
+
+def current_policy() -> EventPolicy:
+    """The event rules as this process last read them (at most a minute old; the rules page reads
+    ``EventPolicy.current()``). Not to be changed."""
+    return _POLICY.get()
+
+
+def category_rule(
+    category: str, rules: Mapping[str, EventCategoryRule] | None = None
+) -> EventCategoryRule | None:
+    """The rule of a category, or of its nearest ancestor that has one (codes nest: 0104 in 01).
+    ``rules``: the rules by category (default: as this process last read them, at most a minute old)."""
     from pingan.core.codes import code_table
 
+    if rules is None:
+        rules = _RULES.get()
     parents = {c.code: c.parent for c in code_table("event_category")}
-    chain: list[str] = []
+    seen: set[str] = set()
     code: str | None = category
-    while code and code not in chain:
-        chain.append(code)
-        code = parents.get(code) or None
-    rules = {r.category: r for r in EventCategoryRule.objects.filter(category__in=chain)}
-    for code in chain:
+    while code and code not in seen:
         if code in rules:
             return rules[code]
+        seen.add(code)
+        code = parents.get(code) or None
     return None
 
 

@@ -24,7 +24,6 @@ from typing import Any, ParamSpec, TypeVar, cast
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connections, models, transaction
-from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -34,7 +33,9 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from pingan.accounts.models import User
 from pingan.accounts.roles import Role
+from pingan.accounts.selectors import StaffAt
 from pingan.areas.models import Area, Department, Level
+from pingan.areas.selectors import area_with_ancestors
 from pingan.audit.services import atomic_audited, audit_record
 from pingan.core.codes import UnknownCode, code_label, code_resolve
 from pingan.core.text import contains_markup, normalize_prose, normalize_text
@@ -58,7 +59,13 @@ from pingan.events.models import (
     Urgency,
 )
 from pingan.events.rules import AREA_HANDLER_ROLES, CENTRE_ROLES
-from pingan.events.selectors import category_tier, deadline_days, departments_serving, event_list
+from pingan.events.selectors import (
+    category_tier,
+    current_policy,
+    deadline_days,
+    departments_serving,
+    event_list,
+)
 from pingan.notifications.services import notify
 from pingan.workdays.selectors import end_of_working_day
 
@@ -108,8 +115,9 @@ def _read_upload(upload: Any, limit: int) -> bytes:
 
 def check_photos(uploads: Sequence[Any], policy: EventPolicy | None = None) -> list[Photo]:
     """JPEG, PNG or WebP, recognised by their first bytes; at most ``photo_max_bytes`` each and
-    ``photo_max_count`` in all. Raises ValidationError (field ``photos``) in Chinese."""
-    policy = policy or EventPolicy.current()
+    ``photo_max_count`` in all (default: the rules as this process last read them). Raises ValidationError
+    (field ``photos``) in Chinese."""
+    policy = policy or current_policy()
     uploads = [u for u in uploads if u]
     if len(uploads) > policy.photo_max_count:
         raise ValidationError({"photos": _("最多上传 %(n)d 张照片") % {"n": policy.photo_max_count}})
@@ -310,10 +318,10 @@ def _event_url(event: Event) -> str:
     return reverse("events:detail", args=[event.pk])
 
 
-def _centre_staff(owner: Area) -> QuerySet[User]:
+def _centre_staff(owner: Area) -> StaffAt:
     """Centre staff bound exactly to the node in charge (a street's office; the district's commanders).
-    A query, not a list: notify() writes their notifications with one INSERT … SELECT."""
-    return User.objects.filter(is_active=True, role__in=CENTRE_ROLES, memberships__area=owner)
+    Not a list: notify() writes their notifications with one INSERT … SELECT."""
+    return StaffAt(owner.pk, CENTRE_ROLES)
 
 
 def _assignee_users(event: Event) -> list[User]:
@@ -434,15 +442,6 @@ def _default_source(actor: Any) -> str:
     return defaults.get(str(getattr(actor, "role", "")), Source.PATROL)
 
 
-# a report's grid with its community and street (the centre in charge, the audit's area): without the
-# boundaries, which a report does not need, and without the model's ordering (one row by its key)
-_REPORT_AREAS = (
-    Area.objects.select_related("parent__parent")
-    .defer("boundary", "parent__boundary", "parent__parent__boundary")
-    .order_by()
-)
-
-
 @_cleans_files
 @atomic_audited
 def event_report(
@@ -467,12 +466,9 @@ def event_report(
 ) -> Event:
     """Report an event in a grid. The grid's street centre is in charge of it. ``person_ids``, ``house_ids``
     and ``school_ids``: the persons, houses and schools it concerns, within the reporter's scope."""
-    area = (
-        next(iter(_REPORT_AREAS.filter(pk=area_id, active=True)[:1]), None)
-        if str(area_id).isdigit()
-        else None
-    )
-    if area is None:
+    # with its community and street (the centre in charge, the audit's area), in one statement
+    area = area_with_ancestors(int(area_id)) if str(area_id).isdigit() and int(area_id) < 2**63 else None
+    if area is None or not area.active:
         raise ValidationError({"area": _("请选择网格")})
     _require(actor, "events.report_event", area)
     errors: dict[str, str] = {}

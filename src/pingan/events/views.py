@@ -673,7 +673,7 @@ def rules(request: HttpRequest) -> HttpResponse:
     rows = []
     for item in code_table("event_category"):
         rule = existing.get(item.code)
-        effective = selectors.category_rule(item.code)
+        effective = selectors.category_rule(item.code, existing)  # as saved, not as cached
         rows.append(
             {
                 "item": item,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connections, transaction
@@ -23,16 +23,24 @@ def notify(
     exclude: Any = None,
 ) -> int:
     """One notification per distinct active user (``exclude``: the actor, who need not be told what they
-    just did). Returns the number written. ``users`` as a queryset: written by one INSERT … SELECT, the
-    users never read into Python."""
+    just did). Returns the number written. ``users`` as a queryset, or as an object with ``id_select``
+    (``accounts.selectors.StaffAt``): written by one INSERT … SELECT, the users never read into Python."""
     object_type = obj._meta.label_lower if obj is not None else ""
     object_id = str(obj.pk) if obj is not None else ""
     values = [kind[:40], title[:120], body[:300], url[:200], object_type, object_id, timezone.now()]
+    skip = getattr(exclude, "pk", None)
+    alias = Notification.objects.db
     if isinstance(users, QuerySet):
-        return _notify_selected(users, values, getattr(exclude, "pk", None))
+        selected = users.filter(is_active=True).order_by().values(notified_user=F("pk")).distinct()
+        if skip is not None:
+            selected = selected.exclude(pk=skip)
+        select_sql, params = selected.query.sql_with_params()
+        return _notify_selected(select_sql, params, values, alias)
+    if hasattr(users, "id_select"):
+        select_sql, params = users.id_select(alias, exclude=skip)
+        return _notify_selected(select_sql, params, values, alias)
     seen: set[int] = set()
     rows: list[Notification] = []
-    skip = getattr(exclude, "pk", None)
     for user in users:
         pk = getattr(user, "pk", None)
         if pk is None or pk in seen or pk == skip or not getattr(user, "is_active", True):
@@ -53,18 +61,15 @@ def notify(
     return len(rows)
 
 
-def _notify_selected(users: QuerySet[Any], values: list[Any], skip: int | None) -> int:
-    selected = users.filter(is_active=True).order_by().values(notified_user=F("pk")).distinct()
-    if skip is not None:
-        selected = selected.exclude(pk=skip)
-    select_sql, params = selected.query.sql_with_params()
-    connection = connections[Notification.objects.db]
+def _notify_selected(select_sql: str, params: Sequence[Any], values: list[Any], alias: str) -> int:
+    """INSERT … SELECT: one notification per id the statement ``select_sql`` selects (its one column)."""
+    connection = connections[alias]
     quote = connection.ops.quote_name
     columns = ("kind", "title", "body", "url", "object_type", "object_id", "created_at")
     sql = (
         f"INSERT INTO {quote(Notification._meta.db_table)} ({quote('user_id')}, "  # noqa: S608 — names from the model
         f"{', '.join(quote(c) for c in columns)}) "
-        f"SELECT u.{quote('notified_user')}, {', '.join(['%s'] * len(columns))} FROM ({select_sql}) u"
+        f"SELECT u.*, {', '.join(['%s'] * len(columns))} FROM ({select_sql}) u"
     )
     row = [*values[:-1], connection.ops.adapt_datetimefield_value(values[-1])]
     with connection.cursor() as cursor:
