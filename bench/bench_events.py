@@ -17,6 +17,10 @@ loaders only) and filled with ``pingan seed_events`` (COPY) until it holds ``--e
    ``--seconds`` seconds in all, taking turns in ``--rounds`` rounds (a machine whose speed drifts during
    the run — a shared one does — then slows both alike; each round's ratio is printed too). Errors are
    counted (any status other than 200/201).
+3. ``--in-process``: the same two requests through Django's WSGI handler in this process (every middleware,
+   no HTTP server, no client): CPU milliseconds per request of this process (PostgreSQL's own time is not in
+   it), the best of ``--batches`` alternating batches of 40. Steadier than the throughput on a shared
+   machine, and what a change to either endpoint's Python moves.
 """
 
 from __future__ import annotations
@@ -395,6 +399,94 @@ def api_throughput(
             server.kill()
 
 
+def in_process(batches: int) -> dict[str, Any]:
+    """CPU ms per request (this process) of GET /api/v1/auth/me and POST /api/v1/events through
+    Django's WSGI handler, the best of ``batches`` alternating batches of 40."""
+    import io
+
+    from django.core.files.storage import default_storage
+    from django.core.handlers.wsgi import WSGIHandler
+
+    from pingan.accounts.models import User
+    from pingan.accounts.services import token_issue
+    from pingan.events.models import Event, EventPhoto
+
+    user = User.objects.get(username="grid1")
+    membership = user.memberships.exclude(area=None).first()
+    assert membership is not None and membership.area is not None
+    key, _token = token_issue(user=user)
+    body, ctype = multipart(
+        {
+            "area_id": str(membership.area.pk),
+            "category": "0102",
+            "title": BENCH_TITLE,
+            "description": "基准测试创建的事件",
+            "latitude": "39.100001",
+            "longitude": "117.210002",
+        },
+        [("photos", "scene.jpg", JPEG, "image/jpeg")],
+    )
+    app = WSGIHandler()
+    last_id = Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+    def call(method: str, path: str, expected: str, data: bytes = b"", content_type: str = "") -> None:
+        statuses: list[str] = []
+        environ = {
+            "REQUEST_METHOD": method,
+            "PATH_INFO": path,
+            "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "8000",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_AUTHORIZATION": f"Bearer {key}",
+            "CONTENT_TYPE": content_type,
+            "CONTENT_LENGTH": str(len(data)),
+            "wsgi.input": io.BytesIO(data),
+            "wsgi.errors": sys.stderr,
+            "wsgi.url_scheme": "http",
+        }
+        def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+            statuses.append(status)
+            return lambda data: None
+
+        response = app(environ, start_response)
+        b"".join(response)
+        response.close()
+        if not statuses[0].startswith(expected):
+            raise SystemExit(f"{method} {path} answered {statuses[0]}")
+
+    def me() -> None:
+        call("GET", "/api/v1/auth/me", "200")
+
+    def create() -> None:
+        call("POST", "/api/v1/events", "201", body, ctype)
+
+    def batch(request: Any, n: int = 40) -> float:
+        started = time.process_time()
+        for _ in range(n):
+            request()
+        return (time.process_time() - started) / n * 1000
+
+    me()  # warm-up
+    create()
+    mine, created = [], []
+    for _ in range(batches):
+        mine.append(batch(me))
+        created.append(batch(create))
+    made = Event.objects.filter(pk__gt=last_id, title=BENCH_TITLE)
+    for name in EventPhoto.objects.filter(event__in=made).values_list("file", flat=True):
+        default_storage.delete(name)
+    made.delete()
+    trivial, report = min(mine), min(created)
+    return {
+        "auth_me_cpu_ms": round(trivial, 2),
+        "create_cpu_ms": round(report, 2),
+        "ratio": round(trivial / report, 3),
+        "batches": batches,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -410,6 +502,8 @@ def main() -> None:
     parser.add_argument("--skip-reads", action="store_true")
     parser.add_argument("--only", default="", help="run the read cases whose name contains this text")
     parser.add_argument("--skip-api", action="store_true")
+    parser.add_argument("--in-process", action="store_true", help="also measure CPU per request in process")
+    parser.add_argument("--batches", type=int, default=10)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -433,6 +527,13 @@ def main() -> None:
         )
         api = result["api"]
         print(f"  create / trivial = {api['ratio']} (rounds: {api['round_ratios']})", flush=True)
+    if args.in_process:
+        result["in_process"] = found = in_process(args.batches)
+        print(
+            f"  in process, CPU per request: auth/me {found['auth_me_cpu_ms']} ms, "
+            f"events {found['create_cpu_ms']} ms, ratio {found['ratio']}",
+            flush=True,
+        )
     result["loadavg_end"] = os.getloadavg()
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
