@@ -446,6 +446,7 @@ def in_process(batches: int) -> dict[str, Any]:
             "wsgi.errors": sys.stderr,
             "wsgi.url_scheme": "http",
         }
+
         def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
             statuses.append(status)
             return lambda data: None

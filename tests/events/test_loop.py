@@ -284,8 +284,12 @@ def test_refusal_needs_a_reason(street_a, make_event):
     event = make_event()
     with pytest.raises(ValidationError):
         services.event_refuse(actor=street_a, event_id=event.pk, reason=" ")
-    event = services.event_refuse(actor=street_a, event_id=event.pk, reason="不属于综治事件")
-    assert event.status == "refused" and event.public_note == "不属于综治事件"
+    event = services.event_refuse(
+        actor=street_a, event_id=event.pk, reason="已电话联系李四（13900001111），属误报"
+    )
+    # the reason stays inside (the timeline); the public sees a fixed text
+    assert event.status == "refused" and event.public_note == "经核实，不予立案"
+    assert event.steps.get(action="refuse").note == "已电话联系李四（13900001111），属误报"
 
 
 def test_a_failed_verification_is_rework(grid_a1, dept_handler, make_event):
@@ -299,6 +303,27 @@ def test_a_failed_verification_is_rework(grid_a1, dept_handler, make_event):
     services.event_report_back(actor=dept_handler, event_id=event.pk, note="已再次清理")
     event = services.event_verify(actor=grid_a1, event_id=event.pk, passed=True, photos=[photo()])
     assert event.status == "closed" and (event.verification_count, event.failed_verification_count) == (2, 1)
+
+
+def test_rework_after_the_deadline_gets_a_new_one(grid_a1, make_event):
+    """A failed verification after the task's deadline would leave it late at once: the rework gets as many
+    working days as the task had, from the failed verification (shown in its timeline row)."""
+    event = make_event("handled")
+    past = timezone.now() - dt.timedelta(days=20)
+    Event.objects.filter(pk=event.pk).update(deadline=past)
+    event = services.event_verify(actor=grid_a1, event_id=event.pk, passed=False, note="摊贩又回来了")
+    assert event.deadline is not None and event.deadline > timezone.now() and not event.is_late
+    step = event.steps.get(action="verify_fail")
+    assert step.data["deadline"] == event.deadline.isoformat()
+
+
+def test_reporting_back_without_signing_signs_too(dept_handler, make_event):
+    event = make_event("dispatched")
+    version = event.version
+    event = services.event_report_back(actor=dept_handler, event_id=event.pk, note="已当场处置")
+    assert event.status == "handled" and event.version == version + 1
+    actions = list(event.steps.order_by("pk").values_list("action", flat=True))
+    assert actions[-2:] == ["start", "report_back"]
 
 
 def test_a_passed_verification_needs_a_photo_unless_the_policy_says_otherwise(grid_a1, make_event):

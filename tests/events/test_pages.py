@@ -146,6 +146,31 @@ def test_a_stale_page_shows_the_conflict_and_the_fresh_state(street_a, district_
     assert plain.status_code == 409
 
 
+def test_an_action_the_page_does_not_offer_is_refused_with_a_message(street_a, make_event):
+    """A form the page does not show cannot show its errors: the answer says why instead."""
+    event = make_event("accepted")
+    client = api_client_for(street_a)
+    response = client.post(f"/events/{event.pk}/verify/", {"version": event.version}, **HTMX)
+    assert "您不能执行此操作" in response.context["conflict"]
+    assert (
+        client.post(f"/events/{event.pk}/supervise/", {"version": "abc", "note": "x"}, **HTMX).context[
+            "conflict"
+        ]
+        == "页面已过期，请刷新后再试"
+    )
+    assert Event.objects.get(pk=event.pk).version == event.version
+
+
+def test_an_extension_decision_needs_a_choice(street_a, dept_handler, make_event):
+    event = make_event("handling")
+    event = services.event_request_extension(actor=dept_handler, event_id=event.pk, days=2, reason="协调")
+    response = api_client_for(street_a).post(
+        f"/events/{event.pk}/decide_extension/", {"version": event.version, "note": "同意"}, **HTMX
+    )
+    assert "请选择审批结果" in response.content.decode()
+    assert Event.objects.get(pk=event.pk).extension_requested_days == 2  # neither approved nor refused
+
+
 def test_validation_errors_reopen_the_form(street_a, make_event):
     event = make_event("reported")
     response = api_client_for(street_a).post(

@@ -88,8 +88,11 @@ def test_end_of_working_day_is_the_end_of_the_local_day():
     dispatched = dt.datetime(2026, 9, 30, 10, 15, tzinfo=SHANGHAI)
     deadline = end_of_working_day(dispatched, 3)
     assert deadline.astimezone(SHANGHAI).replace(tzinfo=None) == dt.datetime(2026, 10, 10, 23, 59, 59, 999999)
-    same_day = end_of_working_day(dt.datetime(2026, 10, 3, 22, 0, tzinfo=SHANGHAI), 0)
-    assert same_day.astimezone(SHANGHAI).date() == D(2026, 10, 3)
+    same_day = end_of_working_day(dt.datetime(2026, 9, 30, 22, 0, tzinfo=SHANGHAI), 0)
+    assert same_day.astimezone(SHANGHAI).date() == D(2026, 9, 30)
+    # "the same day" given on a day off (Saturday 3 October, a holiday): the next working day, 8 October
+    day_off = end_of_working_day(dt.datetime(2026, 10, 3, 22, 0, tzinfo=SHANGHAI), 0)
+    assert day_off.astimezone(SHANGHAI).date() == D(2026, 10, 8)
     # 23:30 UTC on 30 September is already 1 October in Shanghai: counting starts from the local date.
     late = end_of_working_day(dt.datetime(2026, 9, 30, 23, 30, tzinfo=dt.UTC), 1)
     assert late.astimezone(SHANGHAI).date() == D(2026, 10, 8)

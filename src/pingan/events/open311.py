@@ -223,7 +223,7 @@ def _request_row(event: Event) -> dict[str, Any]:
         "status_notes": event.public_note,
         "service_name": code_label("event_category", event.category),
         "service_code": event.category,
-        "description": event.title,
+        "description": "",  # the title is the reporter's or the grid worker's words: they may name people
         "agency_responsible": agency,
         "service_notice": "",
         "requested_datetime": _w3c(event.reported_at),

@@ -73,6 +73,11 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+# What the public follow page and Open311's status_notes say of a refused or closed event: a fixed text,
+# never the reason or note someone typed (they name people; migration events 0009 cleared older ones)
+PUBLIC_NOTES = {Status.REFUSED: gettext_lazy("经核实，不予立案"), Status.CLOSED: gettext_lazy("已办结")}
+
+
 class EventConflict(Exception):
     """The event changed under the caller, or the action is not possible in its current state (409)."""
 
@@ -618,7 +623,7 @@ def event_refuse(*, actor: Any, event_id: int, reason: str, expected_version: in
     reason = _clean_note(reason, required=True, label=_("不予立案的理由"), field="reason", max_length=300)
     before = event.status
     _transition(event, "refuse")
-    event.public_note = reason
+    event.public_note = str(PUBLIC_NOTES[Status.REFUSED])  # the reason may name people: it stays inside
     _save(event, actor=actor, action=StepAction.REFUSE, from_status=before, note=reason)
     if event.reporter is not None or event.merged_events.exists():
         _notify(
@@ -809,7 +814,8 @@ def event_decide_extension(
         before_deadline = event.deadline
         event.extension_days += requested
         event.extension_count += 1
-        event.deadline = end_of_working_day(event.dispatched_at, event.deadline_days + event.extension_days)
+        extended = end_of_working_day(event.dispatched_at, event.deadline_days + event.extension_days)
+        event.deadline = max(extended, before_deadline) if before_deadline else extended  # never nearer
         event.reminded_at = None
         _save(
             event,
@@ -867,6 +873,16 @@ def event_report_back(
     _require(actor, "events.handle_event", event)
     note = _clean_note(note, required=True, label=_("处置情况"))
     checked = check_photos(photos)
+    if event.status == Status.DISPATCHED:  # handled without signing first: the timeline shows both
+        _transition(event, "start")
+        _save(
+            event,
+            actor=actor,
+            action=StepAction.START,
+            from_status=Status.DISPATCHED,
+            note=_("随处置反馈签收"),
+            bump=False,  # one action, one new version
+        )
     before = event.status
     _transition(event, "report_back")
     event.extension_requested_days, event.extension_reason = None, ""
@@ -1003,12 +1019,22 @@ def event_verify(
     if not passed:
         _transition(event, "verify_fail")
         event.public_note = _("核查未通过，返工处置中")
+        # the rework gets as many working days as the task had, from now, if its deadline is nearer
+        rework_deadline = end_of_working_day(
+            timezone.now(), (event.deadline_days or 0) + event.extension_days
+        )
+        rework_data: dict[str, Any] = {}
+        if event.deadline is None or event.deadline < rework_deadline:
+            rework_data = {"deadline": rework_deadline.isoformat()}
+            event.deadline, event.reminded_at = rework_deadline, None
         _save(
             event,
             actor=actor,
             action=StepAction.VERIFY_FAIL,
             from_status=before,
             note=note,
+            data=rework_data,
+            changes=rework_data,
             photos=checked,
             photo_kind=PhotoKind.AFTER,
         )
@@ -1026,7 +1052,9 @@ def event_verify(
     event.closed_on_time = bool(event.deadline and event.handled_at and event.handled_at <= event.deadline)
     if event.accepted_at is not None:
         event.handling_seconds = max(0, int((event.closed_at - event.accepted_at).total_seconds()))
-    event.public_note = note[:300] or _("已办结")
+    event.public_note = str(
+        PUBLIC_NOTES[Status.CLOSED]
+    )  # the verifier's note may name people: it stays inside
     _save(
         event,
         actor=actor,
@@ -1250,12 +1278,20 @@ DEFAULT_TIERS: dict[str, str] = {
     "0701": Tier.ON_THE_SPOT,
     "99": Tier.ORDINARY,
 }
+# Not offered to citizens' applications, nor listed by Open311 (GET requests shows where and what): public-
+# security risks, disputes (a family's quarrel at its door) and public order near schools (minors)
+DEFAULT_NOT_PUBLIC = frozenset({"03", "05", "0203"})
 
 
 def seed_category_rules(**kwargs: Any) -> int:
     """post_migrate: create the missing default rules (idempotent; existing rules are kept)."""
     existing = set(EventCategoryRule.objects.values_list("category", flat=True))
-    rows = [EventCategoryRule(category=c, tier=t) for c, t in DEFAULT_TIERS.items() if c not in existing]
+    defaults = {**DEFAULT_TIERS, **dict.fromkeys(DEFAULT_NOT_PUBLIC - DEFAULT_TIERS.keys(), Tier.ORDINARY)}
+    rows = [
+        EventCategoryRule(category=c, tier=t, public=c not in DEFAULT_NOT_PUBLIC)
+        for c, t in defaults.items()
+        if c not in existing
+    ]
     EventCategoryRule.objects.bulk_create(rows, ignore_conflicts=True)
     EventPolicy.current()
     return len(rows)

@@ -396,6 +396,8 @@ def _run_action(request: HttpRequest, event: Event, action: str, form: ActionFor
             raise ValidationError({"days": _("请填写延期天数")})
         return services.event_request_extension(**common, days=data["days"], reason=data["reason"])
     if action == "decide_extension":
+        if data["approve"] in (None, ""):
+            raise ValidationError({"approve": _("请选择审批结果：批准或驳回")})
         return services.event_decide_extension(**common, approve=bool(data["approve"]), note=data["note"])
     if action == "verify":
         if data["passed"] in (None, ""):
@@ -441,6 +443,24 @@ def event_action(request: HttpRequest, event_id: int, action: str) -> HttpRespon
         raise Http404
     form = ActionForm(request.POST, request.FILES)
     template = "events/_event.html" if request.htmx else "events/event_detail.html"  # type: ignore[attr-defined]
+    # errors of a form the page does not show (an action not open to the user now, a page without its
+    # version) are said as a conflict, not left unseen on an unchanged page
+    conflict = ""
+    posted = str(request.POST.get("version", ""))
+    if action not in selectors.available_actions(user=request.user, event=event):
+        conflict = (
+            _("事件 %(n)s 已被他人更新，请刷新后再试") % {"n": event.number}
+            if posted != str(event.version)
+            else ""
+        ) or _("事件 %(n)s 当前为“%(s)s”，您不能执行此操作；页面已刷新") % {
+            "n": event.number,
+            "s": event.get_status_display(),
+        }
+    elif not form.is_valid() and "version" in form.errors:
+        conflict = _("页面已过期，请刷新后再试")
+    if conflict:
+        status = 200 if request.htmx else 409  # type: ignore[attr-defined]
+        return render(request, template, _event_context(request, event, conflict=conflict), status=status)
     if not form.is_valid():
         return render(request, template, _event_context(request, event, form=form, open_action=action))
     try:

@@ -97,9 +97,12 @@ def working_days_between(start: dt.date, end: dt.date) -> int:
 
 def end_of_working_day(start: dt.datetime, n: int) -> dt.datetime:
     """A deadline ``n`` working days after the moment ``start``: the end (23:59:59.999999, local time)
-    of ``add_working_days(local date of start, n)``; n = 0 is the end of the same day."""
+    of ``add_working_days(local date of start, n)``; n = 0 is the end of the same day, or of the next
+    working day when that day is a day off (dispatched on a Sunday night, due on Monday)."""
     local = timezone.localtime(start)
     day = add_working_days(local.date(), n)
+    if n == 0 and not is_working_day(day):
+        day = add_working_days(day, 1)
     end = dt.datetime.combine(day, dt.time.max)
     return timezone.make_aware(end, timezone.get_current_timezone())
 
