@@ -270,6 +270,10 @@ def test_user_list_scoping(
     }
     assert set(user_list(user=community_b1).values_list("username", flat=True)) == {"community_b1"}
     assert not user_list(user=auditor).exists()
+    # a district-wide scope lists the district's accounts, not the three administrators (bound to none)
+    district_wide = set(user_list(user=district_admin).values_list("username", flat=True))
+    assert "district_admin" in district_wide and "grid_a1" in district_wide
+    assert not district_wide & {"system_admin", "auditor"}
     assert set(
         user_list(user=system_admin, filters={"role": "grid_worker"}).values_list("username", flat=True)
     ) == {"grid_a1"}

@@ -135,6 +135,29 @@ def test_report_validation(tree, grid_a1, changes, field):
     assert not Event.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("latitude", "longitude", "words"),
+    [
+        ("10.5", "-70.2", "不在境内"),
+        ("117.205", "39.105", "填反"),  # swapped
+        ("31.2304", "121.4737", "不在本辖区"),  # Shanghai, for a grid in Tianjin
+    ],
+)
+def test_a_reported_point_lies_within_reach_of_the_district(tree, grid_a1, latitude, longitude, words):
+    tree.a1_1.boundary = {
+        "type": "Polygon",
+        "coordinates": [
+            [[117.20, 39.10], [117.21, 39.10], [117.21, 39.11], [117.20, 39.11], [117.20, 39.10]]
+        ],
+    }
+    tree.a1_1.save()  # clears the district's extent kept by this process
+    data = {"area_id": tree.a1_1.pk, "category": "0102", "title": "标题", "description": "情况说明"}
+    with pytest.raises(ValidationError, match=words):
+        services.event_report(actor=grid_a1, latitude=latitude, longitude=longitude, **data)
+    # across the boundary road (within 2 km of the grids): GPS error, accepted
+    assert services.event_report(actor=grid_a1, latitude="39.115", longitude="117.215", **data).pk
+
+
 def test_reports_land_in_a_grid_of_the_reporters_scope(tree, grid_a1, street_a, leader):
     with pytest.raises(PermissionDenied):
         services.event_report(

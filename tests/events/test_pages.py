@@ -171,6 +171,37 @@ def test_an_extension_decision_needs_a_choice(street_a, dept_handler, make_event
     assert Event.objects.get(pk=event.pk).extension_requested_days == 2  # neither approved nor refused
 
 
+def test_a_report_with_an_error_says_what_was_not_kept(tree, grid_a1):
+    """The form comes back: the bad coordinates say why (they are hidden fields), and the chosen photos —
+    which a browser cannot be given back — say they must be chosen again."""
+    response = api_client_for(grid_a1).post(
+        "/events/report/",
+        {
+            "area": tree.a1_1.pk,
+            "category": "0104",
+            "title": "车辆堵塞消防通道",
+            "description": "3号楼东侧",
+            "urgency": "normal",
+            "latitude": "117.2071",  # swapped
+            "longitude": "39.0935",
+            "photos": [photo(), photo("b.png", PNG, "image/png")],
+        },
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and not Event.objects.exists()
+    assert "请检查是否填反了经纬度" in body
+    assert "请重新选择这 2 张照片" in body
+
+
+def test_a_hotline_operators_report_defaults_to_the_hotline(tree):
+    from pingan.accounts.roles import Role
+    from tests.factories import UserFactory
+
+    operator = UserFactory(username="hotline_a", role=Role.HOTLINE_OPERATOR, areas=[tree.district])
+    form = api_client_for(operator).get("/events/report/").context["form"]
+    assert form["source"].value() == "hotline"
+
+
 def test_validation_errors_reopen_the_form(street_a, make_event):
     event = make_event("reported")
     response = api_client_for(street_a).post(

@@ -135,7 +135,8 @@ def membership_areas(user: User) -> QuerySet[Area]:
 
 def user_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[User]:
     """Users visible to ``user``: the system admin sees every account; business users see the
-    accounts bound to areas inside their scope; other administrators see none."""
+    accounts bound to areas inside their scope, never the three administrators' (bound to none: a
+    district-wide scope listed them too); other administrators see none."""
     from pingan.accounts.roles import Role
 
     qs = User.objects.all().order_by("username")
@@ -145,6 +146,7 @@ def user_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[
         scope = user_scope(user)
         if scope.is_empty:
             return qs.none()
+        qs = qs.exclude(role__in=ADMIN_ROLES)
         if not scope.everything:
             qs = qs.filter(memberships__area_id__in=sorted(scope.area_ids)).distinct()
     filters = filters or {}

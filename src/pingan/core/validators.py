@@ -39,6 +39,10 @@ _ID15 = re.compile(r"^\d{15}$")
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d+)?E[+-]?\d+$", re.IGNORECASE)
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 # GB/T 2260 province-level prefixes (the address code's first two digits)
+# Mainland China, in degrees (WGS-84 or GCJ-02 alike): a point outside is a typo or swapped coordinates
+LATITUDE_RANGE = (Decimal("3.5"), Decimal("54"))
+LONGITUDE_RANGE = (Decimal("73"), Decimal("136"))
+
 PROVINCE_CODES = frozenset(
     {"11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42"}
     | {"43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82"}

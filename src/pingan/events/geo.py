@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from pingan.areas.models import Area, Level
+from pingan.core.process_cache import ProcessCache
 
 
 def _in_ring(x: float, y: float, ring: list[list[float]]) -> bool:
@@ -51,3 +52,33 @@ def locate_grid(lat: float, lon: float) -> Area | None:
         if contains(grid.boundary, lat, lon):
             return grid
     return None
+
+
+def _grids_extent() -> tuple[float, float, float, float] | None:
+    """(south, north, west, east) of every active grid's boundary; None when no grid has one."""
+    south = west = float("inf")
+    north = east = float("-inf")
+    for boundary in Area.objects.filter(level=Level.GRID, active=True, boundary__isnull=False).values_list(
+        "boundary", flat=True
+    ):
+        for polygon in _polygons(boundary or {}):
+            for x, y, *_rest in polygon[0] if polygon else []:
+                south, north, west, east = min(south, y), max(north, y), min(west, x), max(east, x)
+    return (south, north, west, east) if south <= north else None
+
+
+# read by every report with coordinates: kept a minute per process, cleared when an area is saved
+_EXTENT = ProcessCache(_grids_extent, seconds=60, models=(Area,))
+# how far outside the grids a reported point may lie (GPS error, a worker across the boundary road): ~2 km
+EXTENT_MARGIN = 0.02
+
+
+def in_district(lat: float, lon: float) -> bool:
+    """Whether the point lies within the district's grids (their bounding box, widened by EXTENT_MARGIN).
+    True when no grid has a boundary: nothing to check against."""
+    extent = _EXTENT.get()
+    if extent is None:
+        return True
+    south, north, west, east = extent
+    m = EXTENT_MARGIN
+    return south - m <= lat <= north + m and west - m <= lon <= east + m

@@ -39,6 +39,7 @@ from pingan.areas.selectors import area_with_ancestors
 from pingan.audit.services import atomic_audited, audit_record
 from pingan.core.codes import UnknownCode, code_label, code_resolve
 from pingan.core.text import contains_markup, normalize_prose, normalize_text
+from pingan.core.validators import LATITUDE_RANGE, LONGITUDE_RANGE
 from pingan.events.models import (
     OPEN_STATUSES,
     SUBJECT_FIELDS,
@@ -431,14 +432,28 @@ def _clean_coordinate(value: Any, low: int, high: int, field: str) -> Decimal | 
     except (InvalidOperation, ValueError):
         raise ValidationError({field: _("坐标必须是数字")}) from None
     if not low <= number <= high:
-        raise ValidationError({field: _("坐标超出范围")})
+        raise ValidationError({field: _("坐标超出范围，请检查是否填反了经纬度")})
     return number
+
+
+def _location_errors(lat: Decimal, lon: Decimal) -> dict[str, str]:
+    """A reported point must lie in mainland China and within reach of the district's grids."""
+    from pingan.events.geo import in_district
+
+    if not (
+        LATITUDE_RANGE[0] <= lat <= LATITUDE_RANGE[1] and LONGITUDE_RANGE[0] <= lon <= LONGITUDE_RANGE[1]
+    ):
+        return {"latitude": _("位置不在境内，请检查定位（是否填反了经纬度）")}
+    if not in_district(float(lat), float(lon)):
+        return {"latitude": _("位置不在本辖区范围内，请检查定位或在地图上重新选点")}
+    return {}
 
 
 # --- report ------------------------------------------------------------------------------------------
 
 
-def _default_source(actor: Any) -> str:
+def default_source(actor: Any) -> str:
+    """The source a report takes when none is given: the reporter's own channel."""
     defaults: dict[str, str] = {
         Role.GRID_WORKER: Source.GRID_WORKER,
         Role.HOTLINE_OPERATOR: Source.HOTLINE,
@@ -477,7 +492,7 @@ def event_report(
         raise ValidationError({"area": _("请选择网格")})
     _require(actor, "events.report_event", area)
     errors: dict[str, str] = {}
-    source = source or _default_source(actor)
+    source = source or default_source(actor)
     if area.level != Level.GRID and source != Source.CITIZEN:
         errors["area"] = _("事件须落到网格")  # a citizen may not know the grid: the centre places it
     try:
@@ -518,6 +533,8 @@ def event_report(
         lat = lon = None
     if "latitude" not in errors and "longitude" not in errors and (lat is None) != (lon is None):
         errors["latitude"] = _("经纬度须同时填写")
+    elif lat is not None and lon is not None:
+        errors.update(_location_errors(lat, lon))
     subjects: Subjects = {}
     try:
         subjects = _resolve_subjects(

@@ -150,6 +150,14 @@ def department_queue(request: HttpRequest) -> HttpResponse:
 # --- report ------------------------------------------------------------------------------------------
 
 
+def _photos_not_kept(request: HttpRequest, form: Any) -> None:
+    """A browser cannot be given back the files it sent: when a form with photos comes back with an error,
+    its photos field says they were not kept, or the next submit would go without them unnoticed."""
+    chosen = len([f for f in request.FILES.getlist("photos") if f])
+    if chosen and form.errors and "photos" not in form.errors:
+        form.add_error("photos", _("表单未提交成功，照片没有保存：请重新选择这 %(n)d 张照片") % {"n": chosen})
+
+
 def report(request: HttpRequest) -> HttpResponse:
     """The phone-width report form: grid, category, a few words, camera photos, GPS."""
     from pingan.areas.selectors import area_choices
@@ -158,7 +166,13 @@ def report(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     grids = area_choices(user=request.user, level="grid")
     show_contact = request.user.role != "grid_worker"  # type: ignore[union-attr]
-    form = ReportForm(request.POST or None, request.FILES or None, grids=grids, show_contact=show_contact)
+    form = ReportForm(
+        request.POST or None,
+        request.FILES or None,
+        grids=grids,
+        show_contact=show_contact,
+        initial={"source": services.default_source(request.user)},  # a hotline operator's is 热线
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -187,6 +201,7 @@ def report(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("已上报，事件编号 %(n)s") % {"n": event.number})
             return redirect("events:detail", event_id=event.pk)
+    _photos_not_kept(request, form)
     return render(
         request,
         "events/report.html",
@@ -462,11 +477,13 @@ def event_action(request: HttpRequest, event_id: int, action: str) -> HttpRespon
         status = 200 if request.htmx else 409  # type: ignore[attr-defined]
         return render(request, template, _event_context(request, event, conflict=conflict), status=status)
     if not form.is_valid():
+        _photos_not_kept(request, form)
         return render(request, template, _event_context(request, event, form=form, open_action=action))
     try:
         _run_action(request, event, action, form)
     except ValidationError as exc:
         apply_errors(form, exc)
+        _photos_not_kept(request, form)
         return render(request, template, _event_context(request, event, form=form, open_action=action))
     except services.EventConflict as exc:
         fresh = selectors.event_get(user=request.user, event_id=event_id)

@@ -17,7 +17,7 @@ from pingan.areas.models import Area
 from pingan.audit.services import audit_record, diff_fields
 from pingan.core.excel import Column, ColumnMatch, ImportResult, Table, cell_text, write_xlsx
 from pingan.core.text import contains_markup, normalize_text
-from pingan.core.validators import parse_phone
+from pingan.core.validators import LATITUDE_RANGE, LONGITUDE_RANGE, parse_phone
 from pingan.schools.models import School
 
 SCHOOL_FIELDS = (
@@ -43,8 +43,6 @@ BOOLEAN_FIELDS = ("closed_campus", "alarm_linked", "guard_post", "active")
 COUNT_FIELDS = ("students", "staff", "guards")
 MAX_COUNT = 100_000
 # mainland China, with a margin: a coordinate outside it is a typing error (or latitude and longitude swapped)
-LATITUDE_RANGE = (Decimal("3.5"), Decimal("54"))
-LONGITUDE_RANGE = (Decimal("73"), Decimal("136"))
 TRUE_WORDS = {"是", "有", "已", "√", "✓", "y", "yes", "true", "1", "已落实", "已设立"}
 FALSE_WORDS = {"否", "无", "未", "×", "✗", "n", "no", "false", "0", "未落实", "未设立", ""}
 
