@@ -35,6 +35,7 @@ from pingan.events.models import (
     EventPhoto,
     EventPolicy,
     EventStep,
+    Source,
     Status,
     SubjectKind,
     Tier,
@@ -85,6 +86,54 @@ class EventFilter:
     reported_from: dt.date | None = None
     reported_to: dt.date | None = None
     open_only: bool = False
+
+    # the list page's query parameters (an export keeps them as JSON: FILTER_KEYS)
+    FILTER_KEYS = (
+        "status",
+        "category",
+        "source",
+        "tier",
+        "area",
+        "department",
+        "late",
+        "q",
+        "from",
+        "to",
+        "open",
+    )
+
+    @classmethod
+    def from_params(cls, params: Any) -> EventFilter:
+        """From the list page's query (a QueryDict) or the JSON an export keeps (``status`` a list)."""
+
+        def one(key: str) -> str:
+            value = params.get(key)
+            return str(value[-1] if isinstance(value, list) and value else value or "")
+
+        def number(key: str) -> int | None:
+            value = one(key)
+            return int(value) if value.isdigit() and len(value) < 19 else None
+
+        def day(key: str) -> dt.date | None:
+            try:
+                return dt.date.fromisoformat(one(key)) if one(key) else None
+            except ValueError:
+                return None
+
+        given = params.getlist("status") if hasattr(params, "getlist") else params.get("status") or []
+        return cls(
+            status=[s for s in ([given] if isinstance(given, str) else given) if s in Status.values],
+            category=one("category") if one("category").isdigit() else None,
+            source=one("source") if one("source") in Source.values else None,
+            tier=one("tier") if one("tier") in Tier.values else None,
+            area_id=number("area"),
+            department_id=number("department"),
+            overdue=True if one("late") == "1" else None,
+            q=one("q").strip()[:50] or None,
+            reported_from=day("from"),
+            reported_to=day("to"),
+            open_only=one("open") == "1",
+        )
 
     def apply(self, qs: QuerySet[Event]) -> QuerySet[Event]:
         if self.status:

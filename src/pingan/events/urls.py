@@ -7,6 +7,7 @@ app_name = "events"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="events:list"), name="index"),
     path("list/", views.event_list, name="list"),
+    path("export/", views.event_export, name="export"),
     path("report/", views.report, name="report"),
     path("tasks/", views.my_tasks, name="my_tasks"),
     path("triage/", views.triage, name="triage"),

@@ -24,7 +24,7 @@ from pingan.core.pagination import CappedPaginator
 from pingan.core.ratelimit import rate_limit
 from pingan.events import selectors, services
 from pingan.events.forms import ActionForm, CategoryRuleForm, PolicyForm, ReportForm
-from pingan.events.models import Event, EventCategoryRule, EventPolicy, Source, Status, Tier
+from pingan.events.models import Event, EventCategoryRule, EventPolicy, Status, Tier
 from pingan.events.rules import CENTRE_ROLES
 
 PAGE_SIZE = 30
@@ -41,30 +41,8 @@ def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() and len(value) < 19 else None
 
 
-def _date(value: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def _filters(request: HttpRequest) -> selectors.EventFilter:
-    get = request.GET
-    statuses = [s for s in get.getlist("status") if s in Status.values]
-    late = get.get("late")
-    return selectors.EventFilter(
-        status=statuses,
-        category=get.get("category") if (get.get("category") or "").isdigit() else None,
-        source=get.get("source") if get.get("source") in Source.values else None,
-        tier=get.get("tier") if get.get("tier") in Tier.values else None,
-        area_id=_int(get.get("area")),
-        department_id=_int(get.get("department")),
-        overdue=True if late == "1" else None,
-        q=(get.get("q") or "").strip()[:50] or None,
-        reported_from=_date(get.get("from")),
-        reported_to=_date(get.get("to")),
-        open_only=get.get("open") == "1",
-    )
+    return selectors.EventFilter.from_params(request.GET)
 
 
 def _decorate(events: Any) -> list[Event]:
@@ -111,6 +89,25 @@ def event_list(request: HttpRequest) -> HttpResponse:
             "can_report": may_write_business(request.user),
         },
     )
+
+
+@rate_limit("export")
+def event_export(request: HttpRequest) -> HttpResponse:
+    """The filtered list as xlsx; a large one is made by the worker and downloaded from 我的导出."""
+    from pingan.core.exports import ExportJob, export_or_queue
+    from pingan.core.wizards import xlsx_response
+    from pingan.events.exports import EXPORTER_NAME, export_params
+
+    _require(request, "events.view_events")
+    try:
+        result = export_or_queue(actor=request.user, name=EXPORTER_NAME, params=export_params(request.GET))
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return redirect(f"{reverse('events:list')}?{request.GET.urlencode()}")
+    if isinstance(result, ExportJob):
+        messages.info(request, _("导出行数较多，已转入后台生成，完成后请在“我的导出”中下载。"))
+        return redirect("core:exports")
+    return xlsx_response(result.content, result.filename)
 
 
 def my_tasks(request: HttpRequest) -> HttpResponse:
@@ -577,9 +574,10 @@ def kpis(request: HttpRequest) -> HttpResponse:
 
 def _kpi_xlsx(result: selectors.KpiResult, filters: selectors.EventFilter) -> HttpResponse:
     from pingan.core.excel import Column, write_xlsx
+    from pingan.events.exports import describe_filters
 
-    def pct(value: float | None) -> str:
-        return "" if value is None else f"{value * 100:.1f}%"
+    def pct(value: float | None) -> float | str:  # a number (percent), so the sheet can calculate on it
+        return "" if value is None else round(value * 100, 1)
 
     rows = [
         [
@@ -604,17 +602,18 @@ def _kpi_xlsx(result: selectors.KpiResult, filters: selectors.EventFilter) -> Ht
             ("事件数", 8),
             ("立案数", 8),
             ("结案数", 8),
-            ("结案率", 9),
-            ("按期结案率", 11),
-            ("返工率", 9),
-            ("延期率", 9),
+            ("结案率（%）", 10),
+            ("按期结案率（%）", 12),
+            ("返工率（%）", 10),
+            ("延期率（%）", 10),
             ("平均办理时长（小时）", 14),
             ("满意度", 8),
             ("评价数", 8),
         )
     ]
-    period = f"{filters.reported_from or ''} 至 {filters.reported_to or ''}"
-    content = write_xlsx(columns=columns, rows=rows, title="网格事件办理情况", note=f"上报时间：{period}")
+    content = write_xlsx(
+        columns=columns, rows=rows, title="网格事件办理情况", note=f"筛选：{describe_filters(filters)}"
+    )
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
