@@ -9,6 +9,7 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
@@ -148,6 +149,35 @@ def test_an_address_only_report_goes_to_the_district(key, tree):
     response = report(key, lat="", long="", address_string="滦水道3号")
     event = Event.objects.get(number=response.json()[0]["service_request_id"])
     assert event.area == tree.district and event.owner == tree.district and event.address == "滦水道3号"
+
+
+def test_the_district_centre_places_an_address_only_report_in_a_grid(
+    key, tree, district_admin, street_a, grid_a1, token_for
+):
+    from pingan.events.selectors import available_actions
+
+    number = report(key, lat="", long="", address_string="滦水道3号").json()[0]["service_request_id"]
+    event = Event.objects.get(number=number)
+    assert "place" in available_actions(user=district_admin, event=event)
+    with pytest.raises(ValidationError):  # a grid is needed, not a community
+        services.event_place(actor=district_admin, event_id=event.pk, area_id=tree.a1.pk)
+    page = api_client_for(district_admin).post(
+        f"/events/{event.pk}/place/", {"version": event.version, "area": tree.a1_1.pk}, HTTP_HX_REQUEST="true"
+    )
+    assert page.status_code == 200
+    event.refresh_from_db()
+    assert (event.area, event.owner) == (tree.a1_1, tree.street_a)  # the grid's street is in charge now
+    step = event.steps.get(action="place")
+    assert step.data == {"from": tree.district.name, "to": tree.a1_1.name}
+    assert Notification.objects.filter(user=street_a, kind="event.placed").exists()
+    assert "place" not in available_actions(user=street_a, event=event)  # in a grid: nothing to place
+    answer = Client().post(
+        f"/api/v1/events/{event.pk}/place",
+        {"area_id": tree.a1_2.pk, "version": event.version},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token_for(street_a)}",
+    )
+    assert answer.status_code == 409
 
 
 def test_the_xml_answer_to_a_post(key):

@@ -34,6 +34,7 @@ from pingan.events.schemas import (
     EventMergeIn,
     EventNoteIn,
     EventOut,
+    EventPlaceIn,
     EventRateIn,
     EventReasonIn,
     EventReportBackIn,
@@ -400,6 +401,14 @@ def escalate_event(request: HttpRequest, event_id: int, payload: EventReasonIn) 
 def supervise_event(request: HttpRequest, event_id: int, payload: EventNoteIn) -> Any:
     event = services.event_supervise(
         actor=request.user, event_id=event_id, note=payload.note, expected_version=payload.version
+    )
+    return _detail(request, event)
+
+
+@_action("/events/{event_id}/place", "指定网格 place an event reported outside a grid")
+def place_event(request: HttpRequest, event_id: int, payload: EventPlaceIn) -> Any:
+    event = services.event_place(
+        actor=request.user, event_id=event_id, area_id=payload.area_id, expected_version=payload.version
     )
     return _detail(request, event)
 

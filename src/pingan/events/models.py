@@ -490,6 +490,7 @@ class StepAction(models.TextChoices):
     LINK = "link", _("关联人员房屋")
     MERGE = "merge", _("合并重复事件")
     MERGED = "merged", _("并入其他事件")
+    PLACE = "place", _("指定网格")
 
 
 class EventStep(models.Model):

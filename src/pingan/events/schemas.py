@@ -197,6 +197,10 @@ class EventAcceptIn(EventNoteIn):
     tier: TierName | None = None
 
 
+class EventPlaceIn(EventVersionIn):
+    area_id: StrictInt = Field(..., ge=1, le=2**62, description="a grid in the caller's scope")
+
+
 class EventReasonIn(EventVersionIn):
     reason: str = Field(..., min_length=1, max_length=1000)
 

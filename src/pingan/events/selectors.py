@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from pingan.accounts.roles import ADMIN_ROLES, Role
 from pingan.accounts.selectors import user_scope
-from pingan.areas.models import Area, subtree_q
+from pingan.areas.models import Area, Level, subtree_q
 from pingan.core.pagination import first_rows
 from pingan.core.process_cache import ProcessCache
 from pingan.events.models import (
@@ -407,6 +407,8 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "reopen": ("events.reopen_event", frozenset({Status.CLOSED})),
     "escalate": ("events.escalate_event", frozenset(OPEN_STATUSES)),
     "supervise": ("events.supervise_event", frozenset(OPEN_STATUSES)),
+    # an event not yet in a grid (a citizen's report by address): the centre places it
+    "place": ("events.accept_event", frozenset({Status.REPORTED, Status.ACCEPTED})),
 }
 
 
@@ -432,6 +434,8 @@ def available_actions(*, user: Any, event: Event) -> list[str]:
             if event.closed_at is None or now - event.closed_at > dt.timedelta(days=policy.reopen_days):
                 continue
         if name == "escalate" and event.owner.parent_id is None:
+            continue
+        if name == "place" and event.area.level == Level.GRID:
             continue
         found.append(name)
     return found
@@ -1094,3 +1098,10 @@ def subject_candidates(*, user: Any, q: str, limit: int = 10) -> dict[str, list[
         for s in schools.school_list(user=user, filters=schools.SchoolFilter(q=q))[:limit]
     ]
     return found
+
+
+def place_options(*, user: Any) -> list[tuple[int, str]]:
+    """The grids an event may be placed in: those in the user's scope."""
+    from pingan.areas.selectors import area_choices
+
+    return area_choices(user=user, level=Level.GRID)

@@ -634,6 +634,48 @@ def event_accept(
 
 
 @atomic_audited
+def event_place(*, actor: Any, event_id: int, area_id: Any, expected_version: int | None = None) -> Event:
+    """Place an event reported outside a grid (a citizen's report by address) in a grid of the centre's
+    area: the grid's street centre is then in charge of it, as if it had been reported there."""
+    event = _lock(actor, event_id, expected_version)
+    _require(actor, "events.accept_event", event)
+    if event.status not in (Status.REPORTED, Status.ACCEPTED) or event.area.level == Level.GRID:
+        raise EventConflict(
+            _("事件 %(n)s 已在网格中，或已派遣") % {"n": event.number},
+            current_version=event.version,
+            status=event.status,
+        )
+    grid = area_with_ancestors(int(area_id)) if str(area_id).isdigit() and int(area_id) < 2**63 else None
+    if (
+        grid is None
+        or not grid.active
+        or grid.level != Level.GRID
+        or not actor.has_perm("events.report_event", grid)
+    ):
+        raise ValidationError({"area": _("请选择您辖区内的网格")})
+    before_area, before_owner = event.area, event.owner
+    event.area, event.owner = grid, _street_of(grid)
+    _save(
+        event,
+        actor=actor,
+        action=StepAction.PLACE,
+        from_status=event.status,
+        data={"from": before_area.name, "to": grid.name},
+        changes={"area": [before_area.code, grid.code], "owner": [before_owner.code, event.owner.code]},
+    )
+    if event.owner.pk != before_owner.pk:
+        _notify(
+            _centre_staff(event.owner),
+            event,
+            "placed",
+            _("新事件待办理：%(e)s") % {"e": _label(event)},
+            code_label("event_category", event.category),
+            actor,
+        )
+    return event
+
+
+@atomic_audited
 def event_refuse(*, actor: Any, event_id: int, reason: str, expected_version: int | None = None) -> Event:
     event = _lock(actor, event_id, expected_version)
     _require(actor, "events.accept_event", event)

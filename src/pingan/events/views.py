@@ -260,6 +260,7 @@ def _event_context(request: HttpRequest, event: Event, **extra: Any) -> dict[str
         "dispatch": selectors.dispatch_options(user=request.user, event=event)
         if "dispatch" in actions
         else None,
+        "grids": selectors.place_options(user=request.user) if "place" in actions else [],
         "tiers": Tier.choices,
         "policy": EventPolicy.current(),
         "is_handler": request.user.role == "department_handler",  # type: ignore[union-attr]
@@ -427,6 +428,8 @@ def _run_action(request: HttpRequest, event: Event, action: str, form: ActionFor
         return services.event_escalate(**common, reason=data["reason"])
     if action == "supervise":
         return services.event_supervise(**common, note=data["note"])
+    if action == "place":
+        return services.event_place(**common, area_id=request.POST.get("area", ""))
     raise Http404
 
 
@@ -444,6 +447,7 @@ ACTION_DONE = {
     "reopen": gettext_lazy("已重新处置"),
     "escalate": gettext_lazy("已提交上级"),
     "supervise": gettext_lazy("已督办"),
+    "place": gettext_lazy("已指定网格，转所在街道办理"),
 }
 
 
