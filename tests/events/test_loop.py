@@ -340,6 +340,26 @@ def test_rework_after_the_deadline_gets_a_new_one(grid_a1, make_event):
     assert step.data["deadline"] == event.deadline.isoformat()
 
 
+def test_two_pairs_of_hands_for_an_extension_and_a_verification(tree, street_a, grid_a1, make_event):
+    """A street office dispatching to its own community could otherwise ask for an extension and grant it,
+    then report the work done and verify it."""
+    from pingan.events.selectors import available_actions
+
+    event = make_event("accepted")
+    services.event_dispatch(actor=street_a, event_id=event.pk, area_id=tree.a1.pk)
+    services.event_start(actor=street_a, event_id=event.pk)
+    event = services.event_request_extension(actor=street_a, event_id=event.pk, days=2, reason="需协调")
+    assert "decide_extension" not in available_actions(user=street_a, event=event)
+    with pytest.raises(ValidationError, match="不能审批自己提交的延期申请"):
+        services.event_decide_extension(actor=street_a, event_id=event.pk, approve=True)
+    event = services.event_report_back(actor=street_a, event_id=event.pk, note="已协调处理")
+    assert "verify" not in available_actions(user=street_a, event=event)
+    with pytest.raises(ValidationError, match="不能核查自己反馈的处置结果"):
+        services.event_verify(actor=street_a, event_id=event.pk, passed=True, photos=[photo()])
+    assert "verify" in available_actions(user=grid_a1, event=event)  # the reporter checks it
+    assert services.event_verify(actor=grid_a1, event_id=event.pk, passed=True, photos=[photo()]).status == "closed"
+
+
 def test_reporting_back_without_signing_signs_too(dept_handler, make_event):
     event = make_event("dispatched")
     version = event.version

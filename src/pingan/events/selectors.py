@@ -437,6 +437,8 @@ def available_actions(*, user: Any, event: Event) -> list[str]:
             continue
         if name == "place" and event.area.level == Level.GRID:
             continue
+        if name in OWN_WORK and own_work(user=user, event=event, action=name):
+            continue
         found.append(name)
     return found
 
@@ -1098,6 +1100,22 @@ def subject_candidates(*, user: Any, q: str, limit: int = 10) -> dict[str, list[
         for s in schools.school_list(user=user, filters=schools.SchoolFilter(q=q))[:limit]
     ]
     return found
+
+
+# Two pairs of hands: whoever asked for an extension does not approve it; whoever reported the handling
+# done does not verify it (a street office dispatching to its own community could otherwise do it all)
+OWN_WORK = {"decide_extension": "extension_request", "verify": "report_back"}
+
+
+def own_work(*, user: Any, event: Event, action: str) -> bool:
+    """Whether ``user`` made the step that ``action`` decides on (the latest of its kind)."""
+    actor_id = (
+        EventStep.objects.filter(event=event, action=OWN_WORK[action])
+        .order_by("-at", "-pk")
+        .values_list("actor_id", flat=True)
+        .first()
+    )
+    return actor_id is not None and actor_id == getattr(user, "pk", None)
 
 
 def place_options(*, user: Any) -> list[tuple[int, str]]:

@@ -66,6 +66,7 @@ from pingan.events.selectors import (
     deadline_days,
     departments_serving,
     event_list,
+    own_work,
 )
 from pingan.notifications.services import notify
 from pingan.workdays.selectors import end_of_working_day
@@ -859,6 +860,8 @@ def event_decide_extension(
 ) -> Event:
     event = _lock(actor, event_id, expected_version)
     _require(actor, "events.decide_extension", event)
+    if own_work(user=actor, event=event, action="decide_extension"):
+        raise ValidationError({"approve": _("不能审批自己提交的延期申请，请由其他人员审批")})
     note = _clean_note(note, required=not approve, label=_("驳回理由"))
     if event.extension_requested_days is None or event.status not in WORKING_STATUSES:
         raise EventConflict(
@@ -1069,6 +1072,8 @@ def event_verify(
     assignee, counted as rework (返工)."""
     event = _lock(actor, event_id, expected_version)
     _require(actor, "events.verify_event", event)
+    if own_work(user=actor, event=event, action="verify"):
+        raise ValidationError({"passed": _("不能核查自己反馈的处置结果，请由其他人员核查")})
     policy = EventPolicy.current()
     note = _clean_note(note, required=not passed, label=_("核查不通过的原因"))
     checked = check_photos(photos, policy)
