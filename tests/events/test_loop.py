@@ -357,7 +357,10 @@ def test_two_pairs_of_hands_for_an_extension_and_a_verification(tree, street_a, 
     with pytest.raises(ValidationError, match="不能核查自己反馈的处置结果"):
         services.event_verify(actor=street_a, event_id=event.pk, passed=True, photos=[photo()])
     assert "verify" in available_actions(user=grid_a1, event=event)  # the reporter checks it
-    assert services.event_verify(actor=grid_a1, event_id=event.pk, passed=True, photos=[photo()]).status == "closed"
+    assert (
+        services.event_verify(actor=grid_a1, event_id=event.pk, passed=True, photos=[photo()]).status
+        == "closed"
+    )
 
 
 def test_reporting_back_without_signing_signs_too(dept_handler, make_event):

@@ -193,6 +193,25 @@ def test_a_report_with_an_error_says_what_was_not_kept(tree, grid_a1):
     assert "请重新选择这 2 张照片" in body
 
 
+def test_the_same_form_sent_twice_reports_once(tree, grid_a1):
+    client = api_client_for(grid_a1)
+    token = client.get("/events/report/").context["submit_token"]
+    data = {
+        "area": tree.a1_1.pk,
+        "category": "0104",
+        "title": "车辆堵塞消防通道",
+        "description": "3号楼东侧",
+        "urgency": "normal",
+        "submit_token": token,
+    }
+    first = client.post("/events/report/", data)
+    second = client.post("/events/report/", data)
+    event = Event.objects.get()
+    assert first["Location"] == second["Location"] == f"/events/{event.pk}/"
+    assert client.post("/events/report/", {**data, "submit_token": "another"}).status_code == 302
+    assert Event.objects.count() == 2  # a new form is a new report
+
+
 def test_a_hotline_operators_report_defaults_to_the_hotline(tree):
     from pingan.accounts.roles import Role
     from tests.factories import UserFactory

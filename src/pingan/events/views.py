@@ -5,9 +5,11 @@ every write a service — the same ones the API calls."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -147,6 +149,9 @@ def department_queue(request: HttpRequest) -> HttpResponse:
 # --- report ------------------------------------------------------------------------------------------
 
 
+SUBMIT_TOKEN_SECONDS = 24 * 3600
+
+
 def _photos_not_kept(request: HttpRequest, form: Any) -> None:
     """A browser cannot be given back the files it sent: when a form with photos comes back with an error,
     its photos field says they were not kept, or the next submit would go without them unnoticed."""
@@ -170,6 +175,17 @@ def report(request: HttpRequest) -> HttpResponse:
         show_contact=show_contact,
         initial={"source": services.default_source(request.user)},  # a hotline operator's is 热线
     )
+    token = str(request.POST.get("submit_token") or "")[:40] or uuid.uuid4().hex
+    key = f"pingan:report-submit:{request.user.pk}:{token}"
+    if request.method == "POST" and form.is_valid():
+        # one form, one report: a second submit of the same form (a double tap, a retry after a slow
+        # answer) finds the first one's event instead of reporting it again
+        if not cache.add(key, 0, timeout=SUBMIT_TOKEN_SECONDS):
+            first = cache.get(key)
+            if first:
+                messages.info(request, _("该表单已提交过，这是已上报的事件"))
+                return redirect("events:detail", event_id=first)
+            form.add_error(None, _("该表单正在提交，请稍候查看“我的任务”或事件列表，不要重复提交"))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -192,10 +208,16 @@ def report(request: HttpRequest) -> HttpResponse:
                 school_ids=request.POST.getlist("school"),
             )
         except ValidationError as exc:
+            cache.delete(key)  # corrected, the same form may be sent again
             apply_errors(form, exc)
         except PermissionDenied:
+            cache.delete(key)
             form.add_error("area", _("只能在自己负责的网格上报"))
+        except BaseException:
+            cache.delete(key)
+            raise
         else:
+            cache.set(key, event.pk, timeout=SUBMIT_TOKEN_SECONDS)
             messages.success(request, _("已上报，事件编号 %(n)s") % {"n": event.number})
             return redirect("events:detail", event_id=event.pk)
     _photos_not_kept(request, form)
@@ -204,6 +226,7 @@ def report(request: HttpRequest) -> HttpResponse:
         "events/report.html",
         {
             "form": form,
+            "submit_token": token,
             "may_link": request.user.has_perm("people.view_people")
             or request.user.has_perm("schools.view_schools"),
             "subject_errors": [e for f in SUBJECT_ERROR_FIELDS for e in form.errors.get(f, [])],
