@@ -177,15 +177,14 @@ def report(request: HttpRequest) -> HttpResponse:
     )
     token = str(request.POST.get("submit_token") or "")[:40] or uuid.uuid4().hex
     key = f"pingan:report-submit:{request.user.pk}:{token}"
-    if request.method == "POST" and form.is_valid():
-        # one form, one report: a second submit of the same form (a double tap, a retry after a slow
-        # answer) finds the first one's event instead of reporting it again
-        if not cache.add(key, 0, timeout=SUBMIT_TOKEN_SECONDS):
-            first = cache.get(key)
-            if first:
-                messages.info(request, _("该表单已提交过，这是已上报的事件"))
-                return redirect("events:detail", event_id=first)
-            form.add_error(None, _("该表单正在提交，请稍候查看“我的任务”或事件列表，不要重复提交"))
+    # one form, one report: a second submit of the same form (a double tap, a retry after a slow answer)
+    # finds the first one's event instead of reporting it again
+    if request.method == "POST" and form.is_valid() and not cache.add(key, 0, timeout=SUBMIT_TOKEN_SECONDS):
+        first = cache.get(key)
+        if first:
+            messages.info(request, _("该表单已提交过，这是已上报的事件"))
+            return redirect("events:detail", event_id=first)
+        form.add_error(None, _("该表单正在提交，请稍候查看“我的任务”或事件列表，不要重复提交"))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
