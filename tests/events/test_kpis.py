@@ -183,7 +183,7 @@ def test_by_department(crafted, district_admin):
     assert {k: (r.count, r.closed, r.closed_on_time) for k, r in rows.items()} == {
         "综合执法局": (2, 2, 1),
         "挂甲寺街司法所": (3, 2, 2),
-        "未派遣部门": (3, 0, 0),
+        "非部门办理（派往社区、网格，或未派遣）": (3, 0, 0),
     }
     assert rows["综合执法局"].avg_handling_hours == 20.0 and rows["综合执法局"].rework_rate == pytest.approx(
         1 / 3, 1e-3

@@ -20,6 +20,7 @@ from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from pingan.accounts.roles import ADMIN_ROLES, Role
 from pingan.accounts.selectors import user_scope
@@ -664,7 +665,9 @@ def event_kpis(*, user: Any, filters: EventFilter | None = None, group_by: str |
             pk: name
             for pk, name in Department.objects.filter(pk__in=[k for k in keys if k]).values_list("pk", "name")
         }
-        labels = {k: names.get(k, "") if k else "未派遣部门" for k in keys}
+        labels = {
+            k: names.get(k, "") if k else str(_("非部门办理（派往社区、网格，或未派遣）")) for k in keys
+        }
     elif group_by == "category":
         labels = {k: code_label("event_category", k) for k in keys}
     else:
