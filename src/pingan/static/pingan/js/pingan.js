@@ -9,6 +9,16 @@
     return document.getElementById(container.getAttribute("data-picked"));
   }
 
+  // Enter in a search box that searches as one types (hx-trigger "… search") runs the search; it does not
+  // submit the form around it (the report form: a half-filled report would be sent)
+  document.addEventListener("keydown", function (event) {
+    var box = event.target;
+    if (event.key !== "Enter" || !box.matches || !box.matches("input[type=search][hx-get]")) return;
+    if ((box.getAttribute("hx-trigger") || "").indexOf("search") < 0 || !window.htmx) return;
+    event.preventDefault();
+    window.htmx.trigger(box, "search");
+  });
+
   document.addEventListener("change", function (event) {
     var box = event.target;
     var from = box.closest ? box.closest("[data-picked]") : null;
