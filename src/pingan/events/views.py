@@ -490,7 +490,7 @@ def event_action(request: HttpRequest, event_id: int, action: str) -> HttpRespon
             _("事件 %(n)s 已被他人更新，请刷新后再试") % {"n": event.number}
             if posted != str(event.version)
             else ""
-        ) or _("事件 %(n)s 当前为“%(s)s”，您不能执行此操作；页面已刷新") % {
+        ) or _("事件 %(n)s 当前为“%(s)s”，您不能执行此操作") % {
             "n": event.number,
             "s": event.get_status_display(),
         }

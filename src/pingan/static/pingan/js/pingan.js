@@ -80,4 +80,10 @@
 
   document.addEventListener("DOMContentLoaded", function () { onReady(document); });
   document.addEventListener("htmx:afterSwap", function (event) { onReady(event.target); });
+  // the answer to an action (done, or not done and why) is brought into sight: on a phone the panel's top,
+  // where it shows, is far above the form that was sent
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var notice = event.target.querySelector ? event.target.querySelector("[data-scroll-into-view]") : null;
+    if (notice && notice.scrollIntoView) notice.scrollIntoView({ block: "center" });
+  });
 })();
