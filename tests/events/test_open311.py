@@ -324,3 +324,14 @@ def test_a_citizen_follows_a_report_without_signing_in(key, street_a):
         "王小明" not in body and "13812345678" not in body and "滦水道" not in body and "街道甲" not in body
     )
     assert Client().get("/follow/000/").status_code == 404
+
+
+def test_other_methods_get_the_specs_error_list(key):
+    client = Client(enforce_csrf_checks=True)
+    put = client.put(f"{BASE}/requests.json")
+    assert put.status_code == 405 and put.json() == [{"code": 405, "description": "method not allowed"}]
+    assert put["Allow"] == "GET, POST"
+    posted = client.post(f"{BASE}/services.json")  # no CSRF page: Open311 clients send no cookies
+    assert posted.status_code == 405 and posted.json()[0]["code"] == 405
+    deleted = client.delete(f"{BASE}/requests/202601010001.xml")
+    assert deleted.status_code == 405 and xml(deleted).find("error/code").text == "405"

@@ -35,7 +35,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 
 from pingan.core.codes import code_label, code_table
 from pingan.core.masking import mask_address
@@ -130,6 +130,29 @@ def _handles_errors(view: Any) -> Any:
     return wrapper
 
 
+def _allow(*methods: str) -> Any:
+    """The methods an endpoint answers; any other gets the spec's error list (405) in the format asked
+    for, not Django's HTML page. Open311 clients send no cookies (an api_key, or nothing): no CSRF check."""
+    import functools
+
+    def decorate(view: Any) -> Any:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method not in methods:
+                response = _error(_format_or_json(kwargs.get("fmt", "json")), 405, "method not allowed")
+                response["Allow"] = ", ".join(methods)
+                return response
+            return view(request, *args, **kwargs)
+
+        return csrf_exempt(wrapper)
+
+    return decorate
+
+
+def _format_or_json(fmt: str) -> str:
+    return fmt if fmt in ("json", "xml") else "json"
+
+
 def _w3c(value: dt.datetime | None) -> str | None:
     return timezone.localtime(value).isoformat(timespec="seconds") if value else None
 
@@ -166,7 +189,7 @@ def _service(code: str, labels: dict[str, Any]) -> dict[str, Any]:
 
 
 @login_not_required
-@require_GET
+@_allow("GET")
 @_handles_errors
 def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
     fmt = _format(fmt)
@@ -190,7 +213,7 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 @login_not_required
-@require_GET
+@_allow("GET")
 @_handles_errors
 def service_list(request: HttpRequest, fmt: str) -> HttpResponse:
     fmt = _format(fmt)
@@ -200,7 +223,7 @@ def service_list(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 @login_not_required
-@require_GET
+@_allow("GET")
 @_handles_errors
 def service_definition(request: HttpRequest, service_code: str, fmt: str) -> HttpResponse:
     fmt = _format(fmt)
@@ -294,8 +317,7 @@ def _query(request: HttpRequest) -> Any:
 
 
 @login_not_required
-@csrf_exempt
-@require_http_methods(["GET", "POST"])
+@_allow("GET", "POST")
 @_handles_errors
 def requests(request: HttpRequest, fmt: str) -> HttpResponse:
     fmt = _format(fmt)
@@ -306,7 +328,7 @@ def requests(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 @login_not_required
-@require_GET
+@_allow("GET")
 @_handles_errors
 def request_detail(request: HttpRequest, service_request_id: str, fmt: str) -> HttpResponse:
     fmt = _format(fmt)
@@ -317,7 +339,7 @@ def request_detail(request: HttpRequest, service_request_id: str, fmt: str) -> H
 
 
 @login_not_required
-@require_GET
+@_allow("GET")
 @_handles_errors
 def token(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
     _format(fmt)
