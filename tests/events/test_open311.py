@@ -335,3 +335,9 @@ def test_other_methods_get_the_specs_error_list(key):
     assert posted.status_code == 405 and posted.json()[0]["code"] == 405
     deleted = client.delete(f"{BASE}/requests/202601010001.xml")
     assert deleted.status_code == 405 and xml(deleted).find("error/code").text == "405"
+
+
+def test_the_login_page_leads_citizens_to_the_follow_page(db):
+    page = Client().get("/accounts/login/").content.decode()
+    assert 'href="/follow/"' in page
+    assert 'data-bs-target="#pa-sidebar"' not in page  # no menu button without the menu it opens
