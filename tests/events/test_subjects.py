@@ -105,6 +105,10 @@ def test_search_offers_only_people_in_scope(tree, grid_a1, places):
     assert f'value="{places["person_b"].pk}"' not in other and "没有找到" in other
     houses = client.get("/events/subjects/search/", {"q": "乙小区"}).content.decode()
     assert f'value="{places["house_b"].pk}"' not in houses
+    # a house in scope by its full address, as the house list shows it: masked, a compound's rooms read alike
+    own = client.get("/events/subjects/search/", {"q": "甲小区"}).content.decode()
+    assert places["house_a"].address in own
+    assert "至少输入 2 个字" in client.get("/events/subjects/search/", {"q": "张"}).content.decode()
 
 
 def test_report_page_links_the_ticked_subjects(tree, grid_a1, places):

@@ -1081,8 +1081,10 @@ def school_events_section(user: Any, school: Any) -> dict[str, Any] | None:
 
 
 def subject_candidates(*, user: Any, q: str, limit: int = 10) -> dict[str, list[dict[str, Any]]]:
-    """Persons, houses and schools the user may link (their scope) matching a search text, masked."""
-    from pingan.core.masking import mask_address, mask_id_number, mask_name
+    """Persons, houses and schools the user may link (their scope) matching a search text. Persons masked;
+    houses by their full address, as the house list shows them to the same users (masked, the houses of a
+    compound all read alike and the right one cannot be picked)."""
+    from pingan.core.masking import mask_id_number, mask_name
     from pingan.people import selectors as people
     from pingan.schools import selectors as schools
 
@@ -1096,7 +1098,7 @@ def subject_candidates(*, user: Any, q: str, limit: int = 10) -> dict[str, list[
             for p in people.person_list(user=user, filters=people.PersonFilter(q=q))[:limit]
         ]
         found["houses"] = [
-            {"id": h.pk, "label": mask_address(h.address)} for h in people.house_list(user=user, q=q)[:limit]
+            {"id": h.pk, "label": h.address} for h in people.house_list(user=user, q=q)[:limit]
         ]
     found["schools"] = [
         {"id": s.pk, "label": s.name}

@@ -261,7 +261,9 @@ def subject_search(request: HttpRequest) -> HttpResponse:
     q = (request.GET.get("q") or request.GET.get("subject_q") or "")[:40]
     candidates = selectors.subject_candidates(user=request.user, q=q)
     return render(
-        request, "events/_subject_candidates.html", {"candidates": candidates, "searched": bool(q.strip())}
+        request,
+        "events/_subject_candidates.html",
+        {"candidates": candidates, "searched": bool(q.strip()), "too_short": len(q.strip()) == 1},
     )
 
 
