@@ -221,6 +221,16 @@ def test_a_hotline_operators_report_defaults_to_the_hotline(tree):
     assert form["source"].value() == "hotline"
 
 
+def test_a_conflict_keeps_what_was_typed(street_a, district_admin, make_event):
+    event = make_event("reported")
+    api_client_for(street_a).post(f"/events/{event.pk}/accept/", {"version": 1})
+    response = api_client_for(district_admin).post(
+        f"/events/{event.pk}/supervise/", {"version": 1, "note": "请今天内处理完毕"}, **HTMX
+    )
+    assert "已被他人更新" in response.context["conflict"] and response.context["open_action"] == "supervise"
+    assert "请今天内处理完毕" in response.content.decode()  # the form is open again, with the note
+
+
 def test_validation_errors_reopen_the_form(street_a, make_event):
     event = make_event("reported")
     response = api_client_for(street_a).post(

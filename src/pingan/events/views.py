@@ -513,7 +513,18 @@ def event_action(request: HttpRequest, event_id: int, action: str) -> HttpRespon
     except services.EventConflict as exc:
         fresh = selectors.event_get(user=request.user, event_id=event_id)
         status = 200 if request.htmx else 409  # type: ignore[attr-defined]
-        return render(request, template, _event_context(request, fresh, conflict=exc.message), status=status)
+        kept: dict[str, Any] = {}
+        if action in selectors.available_actions(user=request.user, event=fresh):
+            # still possible on the fresh state: its form comes back open with what was typed, to send again
+            typed = {
+                k: request.POST.get(k)
+                for k in ("note", "reason", "days", "working_days")
+                if request.POST.get(k)
+            }
+            kept = {"form": ActionForm(initial={**typed, "version": fresh.version}), "open_action": action}
+        return render(
+            request, template, _event_context(request, fresh, conflict=exc.message, **kept), status=status
+        )
     done = str(ACTION_DONE.get(action, _("已保存")))
     if not request.htmx:  # type: ignore[attr-defined]
         messages.success(request, done)
