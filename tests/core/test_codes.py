@@ -138,3 +138,14 @@ def test_sync_without_tables_file_does_nothing(tmp_path):
 def test_code_tables_are_seeded_by_migrate_only_once():
     # post_migrate ran for the test database: every item exists exactly once.
     assert CodeItem.objects.filter(table__key="ethnic_group", code="01").count() == 1
+
+
+def test_labels_follow_the_page_language(db):
+    from django.utils import translation
+
+    from pingan.core.codes import code_choices, code_label
+
+    assert code_label("event_category", "0104") == "乱停乱放"
+    with translation.override("en"):
+        assert code_label("event_category", "0104") == "Illegal parking"
+        assert ("0104", "Illegal parking") in code_choices("event_category")

@@ -97,8 +97,17 @@ def code_table(key: str) -> tuple[Code, ...]:
     return tuple(Code(i.code, i.label, i.label_en, i.parent_code) for i in items)
 
 
+def _shown(item: Code) -> str:
+    """The label in the page's language: the English one on English pages, when the table has it."""
+    from django.utils.translation import get_language
+
+    if item.label_en and (get_language() or "").startswith("en"):
+        return item.label_en
+    return item.label
+
+
 def code_choices(key: str) -> list[tuple[str, str]]:
-    return [(c.code, c.label) for c in code_table(key)]
+    return [(c.code, _shown(c)) for c in code_table(key)]
 
 
 def code_label(key: str, code: str | None) -> str:
@@ -106,7 +115,7 @@ def code_label(key: str, code: str | None) -> str:
         return ""
     for item in code_table(key):
         if item.code == code:
-            return item.label
+            return _shown(item)
     return code
 
 

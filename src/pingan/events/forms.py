@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from pingan.core.codes import code_table
+from pingan.core.codes import code_label, code_table
 from pingan.core.forms import bootstrap
 from pingan.events.models import EventPolicy, Source, Tier, Urgency
 
@@ -39,15 +39,16 @@ def category_choices() -> list[tuple[str, Any]]:
     children: dict[str, list[tuple[str, str]]] = {}
     for item in items:
         if item.parent:
-            children.setdefault(item.parent, []).append((item.code, item.label))
+            children.setdefault(item.parent, []).append((item.code, code_label("event_category", item.code)))
     choices: list[tuple[str, Any]] = [("", _("请选择"))]
     for item in items:
         if item.parent:
             continue
+        label = code_label("event_category", item.code)  # in the page's language
         if item.code in children:
-            choices.append((item.label, children[item.code]))
+            choices.append((label, children[item.code]))
         else:
-            choices.append((item.code, item.label))
+            choices.append((item.code, label))
     return choices
 
 
@@ -81,7 +82,12 @@ class ReportForm(forms.Form):
     )
     urgency = forms.ChoiceField(label=_("紧急程度"), choices=Urgency.choices, initial=Urgency.NORMAL)
     source = forms.ChoiceField(label=_("来源"), choices=Source.choices, required=False)
-    address = forms.CharField(label=_("地址"), max_length=200, required=False)
+    address = forms.CharField(
+        label=_("地址"),
+        max_length=200,
+        required=False,
+        error_messages={"max_length": _("地址不能超过 200 个字")},
+    )
     latitude = forms.DecimalField(required=False, widget=forms.HiddenInput, max_digits=9, decimal_places=6)
     longitude = forms.DecimalField(required=False, widget=forms.HiddenInput, max_digits=10, decimal_places=6)
     reporter_name = forms.CharField(label=_("反映人姓名"), max_length=40, required=False)

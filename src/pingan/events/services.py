@@ -506,8 +506,10 @@ def event_report(
     title = normalize_prose(str(title or ""), multiline=False)
     if not title:
         errors["title"] = _("请填写标题")
-    elif len(title) > 80 or contains_markup(title):
-        errors["title"] = _("标题不能超过 80 个字，且不能含有 < > 等标记字符")
+    elif len(title) > 80:
+        errors["title"] = _("标题不能超过 80 个字")
+    elif contains_markup(title):
+        errors["title"] = _("标题不能含有 < > 等标记字符")
     description = normalize_prose(str(description or ""))
     if len(description) < 2:
         errors["description"] = _("请描述事件情况")
@@ -518,8 +520,10 @@ def event_report(
     if urgency not in Urgency.values:
         errors["urgency"] = _("紧急程度不正确")
     address = normalize_text(str(address or ""))
-    if len(address) > 200 or contains_markup(address):
-        errors["address"] = _("地址不能超过 200 个字，且不能含有 < > 等标记字符")
+    if len(address) > 200:
+        errors["address"] = _("地址不能超过 200 个字")
+    elif contains_markup(address):
+        errors["address"] = _("地址不能含有 < > 等标记字符")
     reporter_name = normalize_text(str(reporter_name or ""))
     if len(reporter_name) > 40 or contains_markup(reporter_name):
         errors["reporter_name"] = _("姓名不能超过 40 个字")
