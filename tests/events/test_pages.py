@@ -231,6 +231,15 @@ def test_a_conflict_keeps_what_was_typed(street_a, district_admin, make_event):
     assert "请今天内处理完毕" in response.content.decode()  # the form is open again, with the note
 
 
+def test_day_limits_follow_the_policy(street_a, make_event):
+    """The form's limits are the policy's longest term (15), so its message agrees with the service's."""
+    event = make_event("accepted")
+    response = api_client_for(street_a).post(
+        f"/events/{event.pk}/dispatch/", {"version": event.version, "target": "a:1", "working_days": 61}, **HTMX
+    )
+    assert "期限应在 0 到 15 个工作日之间" in response.content.decode()
+
+
 def test_validation_errors_reopen_the_form(street_a, make_event):
     event = make_event("reported")
     response = api_client_for(street_a).post(

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from pingan.core.codes import code_label, code_table
 from pingan.core.forms import bootstrap
 from pingan.events.models import EventPolicy, Source, Tier, Urgency
+from pingan.events.selectors import current_policy
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -165,6 +167,19 @@ class ActionForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # the day limits are the policy's (含延期最长期限), so the form's messages agree with the service's
+        cap = current_policy().max_total_days
+        for name, low, words in (
+            ("working_days", 0, _("期限应在 0 到 %(n)d 个工作日之间")),
+            ("days", 1, _("延期天数应在 1 到 %(n)d 个工作日之间")),
+        ):
+            field = self.fields[name]
+            message = words % {"n": cap}
+            field.max_value = cap  # type: ignore[attr-defined]
+            field.validators = [v for v in field.validators if not isinstance(v, MaxValueValidator)]
+            field.validators.append(MaxValueValidator(cap, message=message))
+            field.error_messages.update({"min_value": message, "max_value": message})
+            field.widget.attrs.update({"min": low, "max": cap})
         bootstrap(self)
         self.fields["photos"].widget.attrs["capture"] = "environment"
 
