@@ -235,7 +235,9 @@ def test_day_limits_follow_the_policy(street_a, make_event):
     """The form's limits are the policy's longest term (15), so its message agrees with the service's."""
     event = make_event("accepted")
     response = api_client_for(street_a).post(
-        f"/events/{event.pk}/dispatch/", {"version": event.version, "target": "a:1", "working_days": 61}, **HTMX
+        f"/events/{event.pk}/dispatch/",
+        {"version": event.version, "target": "a:1", "working_days": 61},
+        **HTMX,
     )
     assert "期限应在 0 到 15 个工作日之间" in response.content.decode()
 
