@@ -161,6 +161,10 @@ def test_the_district_centre_places_an_address_only_report_in_a_grid(
     assert "place" in available_actions(user=district_admin, event=event)
     with pytest.raises(ValidationError):  # a grid is needed, not a community
         services.event_place(actor=district_admin, event_id=event.pk, area_id=tree.a1.pk)
+    wrong = api_client_for(district_admin).post(
+        f"/events/{event.pk}/place/", {"version": event.version, "area": tree.a1.pk}, HTTP_HX_REQUEST="true"
+    )
+    assert "请选择您辖区内的网格" in wrong.content.decode()  # shown above the action buttons
     page = api_client_for(district_admin).post(
         f"/events/{event.pk}/place/", {"version": event.version, "area": tree.a1_1.pk}, HTTP_HX_REQUEST="true"
     )
