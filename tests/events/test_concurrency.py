@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 
 from pingan.accounts.models import User
 from pingan.audit.models import AuditEvent
@@ -117,3 +117,67 @@ def test_the_losers_photos_are_not_kept(postgres_only, slow_lock_holder, make_ev
     rows = {p.file.name for p in EventPhoto.objects.all()}
     on_disk = {str(p.relative_to(settings.MEDIA_ROOT)) for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()}
     assert on_disk == rows and len(rows - before) in (1, 2)
+
+
+def report(user: User, grid: Any, title: str = "占道经营", photos: Any = ()) -> Event:
+    return services.event_report(
+        actor=fresh(user),
+        area_id=grid.pk,
+        category="0102",
+        title=title,
+        description="路口占道",
+        photos=photos,
+    )
+
+
+def test_reports_at_once_get_the_next_numbers(postgres_only, tree, grid_a1):
+    """The day's number is drawn in a statement of its own: reports written at the same moment (each slowed
+    while it holds the audit chain's lock) still get distinct numbers, one after another."""
+    first = report(grid_a1, tree.a1_1)
+    real = services.audit_record
+
+    def slow(**kwargs: Any) -> Any:
+        time.sleep(0.2)
+        return real(**kwargs)
+
+    services.audit_record = slow  # type: ignore[assignment]
+    try:
+        outcomes = race(*(lambda n=n: report(grid_a1, tree.a1_1, f"占道经营{n}") for n in range(4)))
+    finally:
+        services.audit_record = real  # type: ignore[assignment]
+    assert all(isinstance(o, Event) for o in outcomes), outcomes
+    numbers = sorted(int(o.number) for o in outcomes)
+    assert numbers == [int(first.number) + n for n in range(1, 5)]
+
+
+def test_a_report_that_fails_after_its_number_says_so(tree, grid_a1, monkeypatch, settings):
+    """A report whose rows fail to be written leaves its drawn number unused: nothing of it is kept (rows,
+    photo files), the audit trail names the number, and the next report takes the one after."""
+    first = report(grid_a1, tree.a1_1)
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise DatabaseError("the disk is full")
+
+    monkeypatch.setattr(services, "_notify", broken)
+    with pytest.raises(DatabaseError):
+        report(grid_a1, tree.a1_1, "没写成的事件", photos=[photo()])
+    monkeypatch.undo()
+    unused = f"{int(first.number) + 1}"
+    assert not Event.objects.filter(title="没写成的事件").exists()
+    row = AuditEvent.objects.get(action="event.number_unused")
+    assert row.changes == {"number": unused} and row.outcome == "failure"
+    assert row.actor_id == grid_a1.pk and row.area_code == tree.a1_1.code
+    on_disk = {str(p.relative_to(settings.MEDIA_ROOT)) for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()}
+    assert on_disk == {p.file.name for p in EventPhoto.objects.all()}
+    assert int(report(grid_a1, tree.a1_1).number) == int(unused) + 1
+
+
+def test_inside_a_transaction_the_number_rolls_back_with_it(tree, grid_a1):
+    """Drawn inside an outer transaction (an Open311 report is one), the number rolls back with it and is
+    given to the next report: no gap, and no audit row about it."""
+    first = report(grid_a1, tree.a1_1)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        report(grid_a1, tree.a1_1, "回滚的事件")
+        raise RuntimeError("the outer service failed")
+    assert int(report(grid_a1, tree.a1_1).number) == int(first.number) + 1
+    assert not AuditEvent.objects.filter(action="event.number_unused").exists()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
@@ -23,7 +24,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, connections, models, transaction
+from django.db import DatabaseError, IntegrityError, connections, models, transaction
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -36,6 +37,7 @@ from pingan.accounts.roles import Role
 from pingan.accounts.selectors import StaffAt
 from pingan.areas.models import Area, Department, Level
 from pingan.areas.selectors import area_with_ancestors
+from pingan.audit.models import Outcome
 from pingan.audit.services import atomic_audited, audit_record
 from pingan.core.codes import UnknownCode, code_label, code_resolve
 from pingan.core.text import contains_markup, normalize_prose, normalize_text
@@ -73,6 +75,7 @@ from pingan.workdays.selectors import end_of_working_day
 
 P = ParamSpec("P")
 R = TypeVar("R")
+logger = logging.getLogger(__name__)
 
 
 # What the public follow page and Open311's status_notes say of a refused or closed event: a fixed text,
@@ -401,7 +404,10 @@ def _street_of(area: Area) -> Area:
 
 
 def _next_number(now: dt.datetime) -> str:
-    """YYYYMMDD + a 4-digit daily sequence, gapless: the counter row stays locked until commit."""
+    """YYYYMMDD + a 4-digit daily sequence. The day's counter row stays locked until the end of the
+    transaction the increment runs in: outside one (event_report), that is this statement alone, and a
+    number then stays drawn whatever happens to its report; inside one (an Open311 report), it rolls back
+    with it."""
     day = timezone.localdate(now)
     connection = connections[EventCounter.objects.db]
     # one round trip (PostgreSQL; SQLite 3.35+); the table name comes from the model, the day is a parameter
@@ -464,7 +470,6 @@ def default_source(actor: Any) -> str:
 
 
 @_cleans_files
-@atomic_audited
 def event_report(
     *,
     actor: Any,
@@ -486,7 +491,12 @@ def event_report(
     school_ids: Sequence[Any] = (),
 ) -> Event:
     """Report an event in a grid. The grid's street centre is in charge of it. ``person_ids``, ``house_ids``
-    and ``school_ids``: the persons, houses and schools it concerns, within the reporter's scope."""
+    and ``school_ids``: the persons, houses and schools it concerns, within the reporter's scope.
+
+    The input is checked and the photos are written first; then the day's number is drawn, and the rows are
+    written in one transaction (``_report_write``). Called outside a transaction, the number is drawn in a
+    statement of its own, so reports do not queue on the day's counter while they write (_next_number); a
+    report that fails after that leaves its number unused, and an audit row says so."""
     # with its community and street (the centre in charge, the audit's area), in one statement
     area = area_with_ancestors(int(area_id)) if str(area_id).isdigit() and int(area_id) < 2**63 else None
     if area is None or not area.active:
@@ -550,13 +560,14 @@ def event_report(
         errors.update({k: v[0] for k, v in exc.message_dict.items()})
     if errors:
         raise ValidationError(errors)
-    # what takes time comes first: the number's counter row stays locked from _next_number to the commit,
-    # and every report waits for it (the audit chain's lock is taken last: atomic_audited)
+    # no number is drawn for a report refused above; inside an outer transaction (Open311) the counter row
+    # stays locked to its commit, so what takes time comes first
     checked = _write_photos(check_photos(photos))
     owner = _street_of(area)
     centre = _centre_staff(owner)
     tier = category_tier(category)
     now = timezone.now()
+    own_number = not connections[Event.objects.db].in_atomic_block
     event = Event(
         number=_next_number(now),
         title=title,
@@ -576,6 +587,20 @@ def event_report(
         reported_at=reported_at or now,
         public_note=_("已上报，等待受理"),
     )
+    try:
+        return _report_write(event, actor=actor, photos=checked, subjects=subjects, centre=centre)
+    except BaseException:
+        if own_number:
+            _number_unused(actor, event)
+        raise
+
+
+@atomic_audited
+def _report_write(
+    event: Event, *, actor: Any, photos: list[Photo], subjects: Subjects, centre: StaffAt
+) -> Event:
+    """The rows of a checked report: the event, its report step and photos, its links, the centre's
+    notifications and the audit row."""
     event.new_steps = []
     _save(
         event,
@@ -583,14 +608,14 @@ def event_report(
         action=StepAction.REPORT,
         from_status="",
         bump=False,
-        note=description[:1000],
-        data={"category": category, "source": source},
-        photos=checked,
+        note=event.description[:1000],
+        data={"category": event.category, "source": event.source},
+        photos=photos,
         photo_kind=PhotoKind.BEFORE,
         changes={
-            "category": category,
-            "source": source,
-            "area": area.code,
+            "category": event.category,
+            "source": event.source,
+            "area": event.area.code,
             **{key: sorted(ids) for key, ids in _subject_changes(subjects).items()},
         },
         at=event.reported_at,
@@ -601,10 +626,25 @@ def event_report(
         event,
         "reported",
         _("新事件待受理：%(e)s") % {"e": _label(event)},
-        code_label("event_category", category),
+        code_label("event_category", event.category),
         actor,
     )
     return event
+
+
+def _number_unused(actor: Any, event: Event) -> None:
+    """Say in the audit trail that a drawn number was left unused (its report failed to be written), so that
+    a gap in a day's numbers is explained. Best effort: the database may be what failed."""
+    try:
+        audit_record(
+            actor=actor,
+            action="event.number_unused",
+            outcome=Outcome.FAILURE,
+            area_code=event.area.code,
+            changes={"number": event.number},
+        )
+    except DatabaseError:
+        logger.warning("event number %s unused and not audited", event.number, exc_info=True)
 
 
 # --- the centre ----------------------------------------------------------------------------------------
