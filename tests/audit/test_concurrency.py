@@ -132,3 +132,17 @@ def test_parallel_verify_agrees_with_a_single_walk(
     assert both() is None
     sql(f"UPDATE {TABLE} SET prev_hash = %s WHERE seq = 101", ["a" * 64])  # noqa: S608
     assert both() == ("inserted", 101)
+
+
+def test_the_lock_and_the_head_take_one_round_trip(postgres_only: Any) -> None:
+    """An audited write: the chain's lock and head in one query string, then the row (and begin, commit)."""
+    from django.test.utils import CaptureQueriesContext
+
+    audit_record(actor=SYSTEM, action="test.first")
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        audit_record(actor=SYSTEM, action="test.second")
+    sqls = [q["sql"] for q in queries.captured_queries]
+    assert len(sqls) == 4, sqls  # BEGIN, lock + head, INSERT, COMMIT
+    assert "pg_advisory_xact_lock" in sqls[1] and "ORDER BY seq DESC LIMIT 1" in sqls[1]
+    assert list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True)) == [1, 2]
+    assert chain.verify().ok

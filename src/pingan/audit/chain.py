@@ -251,14 +251,36 @@ def chain_head(using: str = "default") -> tuple[int, str]:
     return (last[0], last[1]) if last is not None else (0, GENESIS)
 
 
+def locked_head(using: str = "default") -> tuple[int, str]:
+    """``lock_chain`` then ``chain_head``: the chain's last (seq, row_hash), read once this transaction holds
+    the chain. On PostgreSQL with client-side binding (Django's default) both statements go in one round trip
+    (one query string; each of its statements takes its own snapshot, so the head is read after the lock is
+    granted, as with two round trips). Every audited write calls it."""
+    from pingan.audit.models import AuditEvent
+
+    connection = connections[using]
+    if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get("server_side_binding"):
+        lock_chain(connection)
+        return chain_head(using)
+    if not connection.in_atomic_block:
+        raise RuntimeError("locked_head must run inside transaction.atomic()")
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    with connection.cursor() as cursor:  # the lock's key is a constant of this module, not input
+        cursor.execute(
+            f"SELECT pg_advisory_xact_lock({int(CHAIN_LOCK_KEY)}); "  # noqa: S608
+            f"SELECT seq, row_hash FROM {table} ORDER BY seq DESC LIMIT 1"
+        )
+        cursor.nextset()
+        last = cursor.fetchone()
+    return (last[0], last[1]) if last is not None else (0, GENESIS)
+
+
 def append(event: Any, using: str = "default") -> Any:
     """Chain and insert one unsaved AuditEvent in the current transaction (services.audit_record)."""
-    connection = connections[using]
     # no savepoint of its own (two round trips on every audited write): if the insert fails, the whole
     # transaction must roll back anyway, since a write must not commit without its audit row
     with transaction.atomic(using=using, savepoint=False):
-        lock_chain(connection)
-        seq, prev = chain_head(using)
+        seq, prev = locked_head(using)
         event.seq = seq + 1
         event.prev_hash = prev
         from django.utils import timezone
@@ -295,8 +317,7 @@ def append_bulk(rows: Iterable[dict[str, Any]], *, using: str = "default", batch
     connection = connections[using]
     written = 0
     with transaction.atomic(using=using):
-        lock_chain(connection)
-        seq, prev = chain_head(using)
+        seq, prev = locked_head(using)
         chained = build_chain(rows, start_seq=seq + 1, prev_hash=prev)
         columns = [*CHAIN_FIELDS, "row_hash", "changes_json"]
         if connection.vendor == "postgresql":

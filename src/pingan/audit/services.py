@@ -326,8 +326,7 @@ def audit_purge(*, actor: Any, older_than_days: int, dry_run: bool = False) -> d
         )
     cutoff = timezone.now() - dt.timedelta(days=older_than_days)
     with transaction.atomic():
-        chain.lock_chain(connection)
-        head_seq, _head_hash = chain.chain_head()
+        head_seq, _head_hash = chain.locked_head(connection.alias)
         first_young = (
             AuditEvent.objects.filter(occurred_at__gte=cutoff)
             .order_by("seq")

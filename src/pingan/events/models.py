@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from pingan.core.fields import EncryptedQuerySet, EncryptedTextField
-from pingan.core.models import TimeStamped
+from pingan.core.models import ChoiceLabels, TimeStamped
 
 
 class Status(models.TextChoices):
@@ -493,7 +493,7 @@ class StepAction(models.TextChoices):
     PLACE = "place", _("指定网格")
 
 
-class EventStep(models.Model):
+class EventStep(ChoiceLabels):
     """One row of the timeline: who did what, when, with what note (and photos)."""
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="steps")
