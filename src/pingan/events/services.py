@@ -40,6 +40,7 @@ from pingan.areas.selectors import area_with_ancestors
 from pingan.audit.models import Outcome
 from pingan.audit.services import atomic_audited, audit_record
 from pingan.core.codes import UnknownCode, code_label, code_resolve
+from pingan.core.inserts import insert
 from pingan.core.text import contains_markup, normalize_prose, normalize_text
 from pingan.core.validators import LATITUDE_RANGE, LONGITUDE_RANGE
 from pingan.events.models import (
@@ -204,7 +205,7 @@ def _store_photos(
         )
         for photo in _write_photos(photos)
     ]
-    return EventPhoto.objects.bulk_create(rows) if rows else []
+    return insert(rows)
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -296,20 +297,27 @@ def _save(
     if bump:
         event.version += 1
     try:
-        event.save()
+        if event._state.adding:  # a report: core.inserts writes the row without building a query for it
+            insert([event])
+        else:
+            event.save()
     except ConcurrentTransition:
         raise EventConflict(_("事件 %(n)s 已被他人更新，请刷新后再试") % {"n": event.number}) from None
-    step = EventStep.objects.create(
-        event=event,
-        action=action,
-        actor=_user_or_none(actor),
-        actor_name=_actor_name(actor)[:60],
-        actor_role=str(getattr(actor, "role", ""))[:30],
-        at=at or timezone.now(),
-        from_status=from_status,
-        to_status=event.status,
-        note=note,
-        data=data or {},
+    [step] = insert(
+        [
+            EventStep(
+                event=event,
+                action=action,
+                actor=_user_or_none(actor),
+                actor_name=_actor_name(actor)[:60],
+                actor_role=str(getattr(actor, "role", ""))[:30],
+                at=at or timezone.now(),
+                from_status=from_status,
+                to_status=event.status,
+                note=note,
+                data=data or {},
+            )
+        ]
     )
     stored = _store_photos(event, step, photos, photo_kind, actor)
     if event.new_steps is not None:

@@ -1,0 +1,114 @@
+"""core.inserts.insert writes the rows save() and bulk_create() write, keys and all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection, models
+from django.db.models.signals import pre_save
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from pingan.core.inserts import insert
+from pingan.events.models import Event, EventPhoto, EventStep
+
+pytestmark = pytest.mark.django_db
+
+SKIP = {"id", "created_at", "updated_at", "number", "at", "reported_at"}
+
+
+def stored(obj: models.Model) -> dict[str, Any]:
+    """The row as read back, every column but the key, the number and the times of the moment."""
+    row = type(obj)._default_manager.filter(pk=obj.pk).values().get()
+    return {k: v for k, v in row.items() if k not in SKIP}
+
+
+def new_event(tree: Any, user: Any, number: str) -> Event:
+    return Event(
+        number=number,
+        title="占道经营",
+        description="路口有人占道经营",
+        category="0102",
+        tier="ordinary",
+        source="grid",
+        urgency="normal",
+        area=tree.a1_1,
+        owner=tree.street_a,
+        latitude="39.100001",
+        longitude="117.210002",
+        reporter=user,
+        reporter_name="张三",  # encrypted (pre_save) and read back decrypted
+        reporter_phone="13812345678",
+        reported_at=timezone.now(),
+        public_note="已上报，等待受理",
+    )
+
+
+def test_an_event_as_save_writes_it(tree, grid_a1):
+    saved = new_event(tree, grid_a1, "202612070001")
+    saved.save()
+    inserted = new_event(tree, grid_a1, "202612070002")
+    with CaptureQueriesContext(connection) as queries:
+        [same] = insert([inserted])
+    assert same is inserted and inserted.pk is not None and inserted.pk != saved.pk
+    assert not inserted._state.adding and inserted._state.db == "default"
+    assert len(queries) == 1 and queries[0]["sql"].startswith("INSERT INTO")
+    assert stored(inserted) == stored(saved)
+    fresh = Event.objects.get(pk=inserted.pk)
+    assert (fresh.reporter_name, fresh.reporter_phone) == ("张三", "13812345678")
+    assert fresh.created_at is not None and fresh.created_at == inserted.created_at  # auto_now_add ran
+
+
+def test_several_rows_in_one_statement_get_their_keys_in_order(tree, grid_a1):
+    event = new_event(tree, grid_a1, "202612070003")
+    insert([event])
+    step = EventStep(event=event, action="report", actor=grid_a1, actor_name="网格员甲", to_status="reported")
+    insert([step])
+    photos = [
+        EventPhoto(
+            event=event, step=step, kind="before", file=f"events/p{n}.jpg", content_type="image/jpeg", size=n
+        )
+        for n in range(3)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        insert(photos)
+    assert len(queries) == 1
+    assert [p.file.name for p in EventPhoto.objects.filter(pk__in=[p.pk for p in photos]).order_by("pk")] == [
+        "events/p0.jpg",
+        "events/p1.jpg",
+        "events/p2.jpg",
+    ]
+    assert [p.pk for p in photos] == sorted(p.pk for p in photos)
+    assert EventStep.objects.get(pk=step.pk).data == {}  # the field's default went through
+
+
+def test_a_model_with_receivers_is_saved_by_save(tree, grid_a1):
+    seen: list[Any] = []
+
+    def receiver(sender: Any, instance: Any, **kwargs: Any) -> None:
+        seen.append(instance)
+
+    pre_save.connect(receiver, sender=Event)
+    try:
+        event = new_event(tree, grid_a1, "202612070004")
+        insert([event])
+    finally:
+        pre_save.disconnect(receiver, sender=Event)
+    assert seen == [event] and Event.objects.filter(pk=event.pk).exists()
+
+
+def test_it_refuses_saved_rows_and_mixed_models(tree, grid_a1):
+    event = new_event(tree, grid_a1, "202612070005")
+    event.save()
+    with pytest.raises(ValueError, match="new instances"):
+        insert([event])
+    with pytest.raises(ValueError, match="one model"):
+        insert([new_event(tree, grid_a1, "202612070006"), EventStep(action="report")])
+    assert insert([]) == []
+
+
+def test_an_unsaved_related_object_is_refused_as_save_refuses_it(tree, grid_a1):
+    event = new_event(tree, grid_a1, "202612070007")
+    with pytest.raises(ValueError, match="unsaved related object"):
+        insert([EventStep(event=event, action="report", actor_name="x", to_status="reported")])
