@@ -510,6 +510,9 @@ def main() -> None:
 
     os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pingan.config.settings")
+    # as `pingan serve` runs: without Django's debug cursor, which records every statement (a report has
+    # many more than the trivial request, so the in-process figures would otherwise favour the trivial one)
+    os.environ.setdefault("PINGAN_DEBUG", "0")
     sys.path.insert(0, str(ROOT / "src"))
     ensure_database(args.database_url)
     import django
