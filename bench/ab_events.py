@@ -16,11 +16,9 @@ The reports made are deleted.
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -53,17 +51,16 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.core.files.storage import default_storage
     from django.db import connection
 
     from pingan.accounts.models import User
     from pingan.accounts.services import token_issue
-    from pingan.events.models import Event, EventPhoto
+    from pingan.events.models import Event
 
     user = User.objects.get(username="grid1")
     membership = user.memberships.exclude(area=None).first()
     assert membership is not None and membership.area is not None
-    grid = membership.area
+    grid_id = membership.area.pk
     key, _token = token_issue(user=user)
     last_id = Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     connection.close()
@@ -73,58 +70,16 @@ def main() -> None:
         return "GET", "/api/v1/auth/me", None, auth
 
     def create() -> Any:
-        body, ctype = bench_events.multipart(
-            {
-                "area_id": str(grid.pk),
-                "category": "0102",
-                "title": bench_events.BENCH_TITLE,
-                "description": "基准测试创建的事件",
-                "latitude": "39.100001",
-                "longitude": "117.210002",
-            },
-            [("photos", "scene.jpg", bench_events.JPEG, "image/jpeg")],
-        )
-        return "POST", "/api/v1/events", body, {**auth, "Content-Type": ctype}
+        return bench_events.report_request(grid_id, auth)
 
-    servers = []
+    servers: list[subprocess.Popen[bytes]] = []
     ports = []
-    for n, spec in enumerate(args.trees):
-        tree, _sep, workers = spec.partition(":")
-        port = 8770 + n
-        env = {**os.environ, "PYTHONPATH": str(Path(tree).resolve() / "src")}
-        command = [
-            sys.executable,
-            "-m",
-            "pingan",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            workers or args.workers,
-        ]
-        servers.append(
-            subprocess.Popen(  # noqa: S603
-                [*command, "--no-collectstatic"],
-                cwd=tree,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
-        ports.append(port)
     try:
-        for port in ports:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                try:
-                    c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                    c.request("GET", "/api/v1/auth/me", headers=auth)
-                    if c.getresponse().status == 200:
-                        break
-                except OSError:
-                    time.sleep(0.5)
-            else:
-                raise SystemExit(f"the server on port {port} did not start")
+        for n, spec in enumerate(args.trees):
+            tree, _sep, workers = spec.partition(":")
+            port = 8770 + n
+            servers.append(bench_events.serve(port, workers or args.workers, key, Path(tree).resolve()))
+            ports.append(port)
             bench_events.load(port, 2, args.concurrency, me)  # warm-up
             bench_events.load(port, 2, args.concurrency, create)
         found: list[dict[str, list[float]]] = [
@@ -140,20 +95,22 @@ def main() -> None:
                 a2 = cpu_times()
                 if one["errors"] or other["errors"]:
                     raise SystemExit(f"errors: {one['statuses']} {other['statuses']}")
-                tree = found[n]
-                tree["me"].append(one["rps"])
-                tree["create"].append(other["rps"])
-                tree["idle"].append((a2[0] - a1[0]) / (a2[1] - a1[1]) * 100)
+                tree_found = found[n]
+                tree_found["me"].append(one["rps"])
+                tree_found["create"].append(other["rps"])
+                tree_found["idle"].append((a2[0] - a1[0]) / (a2[1] - a1[1]) * 100)
                 tick = 1000 / os.sysconf("SC_CLK_TCK")
-                tree["cpu_me"].append(((a1[1] - a0[1]) - (a1[0] - a0[0])) * tick / one["requests"])
-                tree["cpu_create"].append(((a2[1] - a1[1]) - (a2[0] - a1[0])) * tick / other["requests"])
+                tree_found["cpu_me"].append(((a1[1] - a0[1]) - (a1[0] - a0[0])) * tick / one["requests"])
+                tree_found["cpu_create"].append(
+                    ((a2[1] - a1[1]) - (a2[0] - a1[0])) * tick / other["requests"]
+                )
                 line.append(f"{args.trees[n]}: {other['rps'] / one['rps']:.3f}")
             print(f"round {turn + 1}: " + ", ".join(line), flush=True)
-        for spec, tree in zip(args.trees, found, strict=True):
-            mean = {name: sum(values) / len(values) for name, values in tree.items()}
+        for spec, tree_found in zip(args.trees, found, strict=True):
+            mean = {name: sum(values) / len(values) for name, values in tree_found.items()}
             print(
                 f"{spec}: /auth/me {mean['me']:.1f} req/s, POST /events {mean['create']:.1f} req/s, "
-                f"ratio {sum(tree['create']) / sum(tree['me']):.3f}, "
+                f"ratio {sum(tree_found['create']) / sum(tree_found['me']):.3f}, "
                 f"idle during reports {mean['idle']:.1f} %, "
                 f"CPU per request {mean['cpu_me']:.2f} / {mean['cpu_create']:.2f} ms"
             )
@@ -162,10 +119,7 @@ def main() -> None:
             server.terminate()
         for server in servers:
             server.wait()
-        made = Event.objects.filter(pk__gt=last_id, title=bench_events.BENCH_TITLE)
-        for name in EventPhoto.objects.filter(event__in=made).values_list("file", flat=True):
-            default_storage.delete(name)
-        made.delete()
+        bench_events.delete_reports(last_id)
 
 
 if __name__ == "__main__":

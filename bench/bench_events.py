@@ -302,8 +302,60 @@ def summary(windows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def serve(port: int, workers: str | int, key: str, tree: Path = ROOT) -> subprocess.Popen[bytes]:
+    """``pingan serve`` from ``tree`` (its ``src`` first on the path) on ``port``, once it answers."""
+    env = {**os.environ, "PYTHONPATH": str(tree / "src")}
+    server = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "pingan", "serve", "--port", str(port), "--workers", str(workers)],
+        cwd=tree,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("GET", "/api/v1/auth/me", headers={"Authorization": f"Bearer {key}"})
+            if c.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.5)
+    server.kill()
+    raise SystemExit("the server did not start: " + server.stderr.read(2000).decode())  # type: ignore[union-attr]
+
+
+def report_request(grid_id: int, auth: dict[str, str]) -> tuple[str, str, bytes, dict[str, str]]:
+    """The benchmark's report: multipart, one small JPEG."""
+    body, ctype = multipart(
+        {
+            "area_id": str(grid_id),
+            "category": "0102",
+            "title": BENCH_TITLE,
+            "description": "基准测试创建的事件",
+            "latitude": "39.100001",
+            "longitude": "117.210002",
+        },
+        [("photos", "scene.jpg", JPEG, "image/jpeg")],
+    )
+    return "POST", "/api/v1/events", body, {**auth, "Content-Type": ctype}
+
+
+def delete_reports(after_id: int) -> None:
+    """Delete the benchmark's reports (and their photo files) made after event ``after_id``: they would
+    pile up in grid1's street's triage queue and duplicate checks."""
+    from django.core.files.storage import default_storage
+
+    from pingan.events.models import Event, EventPhoto
+
+    made = Event.objects.filter(pk__gt=after_id, title=BENCH_TITLE)
+    for name in EventPhoto.objects.filter(event__in=made).values_list("file", flat=True):
+        default_storage.delete(name)
+    made.delete()
+
+
 def api_throughput(
-    url: str, seconds: float, concurrency: int, workers: int, port: int, rounds: int = 3
+    seconds: float, concurrency: int, workers: int, port: int, rounds: int = 3
 ) -> dict[str, Any]:
     from pingan.accounts.models import User
     from pingan.accounts.services import token_issue
@@ -314,26 +366,8 @@ def api_throughput(
     assert membership is not None and membership.area is not None
     grid = membership.area
     key, _token = token_issue(user=grid_user)
-    env = {**os.environ, "DATABASE_URL": url}
-    server = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "pingan", "serve", "--port", str(port), "--workers", str(workers)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    server = serve(port, workers, key)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                c.request("GET", "/api/v1/auth/me", headers={"Authorization": f"Bearer {key}"})
-                if c.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise SystemExit("the server did not start: " + server.stderr.read(2000).decode())  # type: ignore[union-attr]
         auth = {"Authorization": f"Bearer {key}"}
         before = Event.objects.count()
         last_id = Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
@@ -342,18 +376,7 @@ def api_throughput(
             return "GET", "/api/v1/auth/me", None, auth
 
         def create() -> Any:
-            body, ctype = multipart(
-                {
-                    "area_id": str(grid.pk),
-                    "category": "0102",
-                    "title": BENCH_TITLE,
-                    "description": "基准测试创建的事件",
-                    "latitude": "39.100001",
-                    "longitude": "117.210002",
-                },
-                [("photos", "scene.jpg", JPEG, "image/jpeg")],
-            )
-            return "POST", "/api/v1/events", body, {**auth, "Content-Type": ctype}
+            return report_request(grid.pk, auth)
 
         load(port, 3, concurrency, me)  # warm-up: every worker imported and connected
         me_windows: list[dict[str, Any]] = []
@@ -371,16 +394,7 @@ def api_throughput(
         print(f"  GET /api/v1/auth/me: {trivial}", flush=True)
         print(f"  POST /api/v1/events: {created}", flush=True)
         created["rows_added"] = Event.objects.count() - before
-        # leave the database as the reads of the next run expect it: the reports made here (all at one spot,
-        # waiting in grid1's street) would otherwise pile up in its triage queue and its duplicate checks
-        from django.core.files.storage import default_storage
-
-        from pingan.events.models import EventPhoto
-
-        made = Event.objects.filter(pk__gt=last_id, title=BENCH_TITLE)
-        for name in EventPhoto.objects.filter(event__in=made).values_list("file", flat=True):
-            default_storage.delete(name)
-        made.delete()
+        delete_reports(last_id)  # the reads of the next run expect the database as it was
         return {
             "trivial": trivial,
             "create": created,
@@ -404,28 +418,18 @@ def in_process(batches: int) -> dict[str, Any]:
     Django's WSGI handler, the best of ``batches`` alternating batches of 40."""
     import io
 
-    from django.core.files.storage import default_storage
     from django.core.handlers.wsgi import WSGIHandler
 
     from pingan.accounts.models import User
     from pingan.accounts.services import token_issue
-    from pingan.events.models import Event, EventPhoto
+    from pingan.events.models import Event
 
     user = User.objects.get(username="grid1")
     membership = user.memberships.exclude(area=None).first()
     assert membership is not None and membership.area is not None
     key, _token = token_issue(user=user)
-    body, ctype = multipart(
-        {
-            "area_id": str(membership.area.pk),
-            "category": "0102",
-            "title": BENCH_TITLE,
-            "description": "基准测试创建的事件",
-            "latitude": "39.100001",
-            "longitude": "117.210002",
-        },
-        [("photos", "scene.jpg", JPEG, "image/jpeg")],
-    )
+    _post, _path, body, headers = report_request(membership.area.pk, {})
+    ctype = headers["Content-Type"]
     app = WSGIHandler()
     last_id = Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
@@ -475,10 +479,7 @@ def in_process(batches: int) -> dict[str, Any]:
     for _ in range(batches):
         mine.append(batch(me))
         created.append(batch(create))
-    made = Event.objects.filter(pk__gt=last_id, title=BENCH_TITLE)
-    for name in EventPhoto.objects.filter(event__in=made).values_list("file", flat=True):
-        default_storage.delete(name)
-    made.delete()
+    delete_reports(last_id)
     trivial, report = min(mine), min(created)
     return {
         "auth_me_cpu_ms": round(trivial, 2),
@@ -526,9 +527,7 @@ def main() -> None:
     if not args.skip_reads:
         result["reads"] = reads(args.reps, args.only)
     if not args.skip_api:
-        result["api"] = api_throughput(
-            args.database_url, args.seconds, args.concurrency, args.workers, args.port, args.rounds
-        )
+        result["api"] = api_throughput(args.seconds, args.concurrency, args.workers, args.port, args.rounds)
         api = result["api"]
         print(f"  create / trivial = {api['ratio']} (rounds: {api['round_ratios']})", flush=True)
     if args.in_process:

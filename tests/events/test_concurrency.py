@@ -130,21 +130,11 @@ def report(user: User, grid: Any, title: str = "占道经营", photos: Any = ())
     )
 
 
-def test_reports_at_once_get_the_next_numbers(postgres_only, tree, grid_a1):
+def test_reports_at_once_get_the_next_numbers(postgres_only, slow_lock_holder, tree, grid_a1):
     """The day's number is drawn in a statement of its own: reports written at the same moment (each slowed
     while it holds the audit chain's lock) still get distinct numbers, one after another."""
     first = report(grid_a1, tree.a1_1)
-    real = services.audit_record
-
-    def slow(**kwargs: Any) -> Any:
-        time.sleep(0.2)
-        return real(**kwargs)
-
-    services.audit_record = slow  # type: ignore[assignment]
-    try:
-        outcomes = race(*(lambda n=n: report(grid_a1, tree.a1_1, f"占道经营{n}") for n in range(4)))
-    finally:
-        services.audit_record = real  # type: ignore[assignment]
+    outcomes = race(*(lambda n=n: report(grid_a1, tree.a1_1, f"占道经营{n}") for n in range(4)))
     assert all(isinstance(o, Event) for o in outcomes), outcomes
     numbers = sorted(int(o.number) for o in outcomes)
     assert numbers == [int(first.number) + n for n in range(1, 5)]

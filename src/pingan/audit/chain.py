@@ -240,16 +240,25 @@ def lock_chain(connection: BaseDatabaseWrapper) -> None:
         raise RuntimeError("SQLite must use IMMEDIATE transactions (settings.py) for the audit chain")
 
 
-def chain_head(using: str = "default") -> tuple[int, str]:
-    """(seq, row_hash) of the last row, or (0, GENESIS). Call under lock_chain."""
+def _head_sql(connection: BaseDatabaseWrapper) -> str:
+    """The statement reading the chain's last (seq, row_hash): run on every audited write, so written out
+    once from the model's table name rather than built by the ORM each time."""
     from pingan.audit.models import AuditEvent
 
-    connection = connections[using]
     table = connection.ops.quote_name(AuditEvent._meta.db_table)
-    with connection.cursor() as cursor:  # on every audited write: the SQL as written, not built each time
-        cursor.execute(f"SELECT seq, row_hash FROM {table} ORDER BY seq DESC LIMIT 1")  # noqa: S608
-        last = cursor.fetchone()
+    return f"SELECT seq, row_hash FROM {table} ORDER BY seq DESC LIMIT 1"  # noqa: S608
+
+
+def _head(last: Any) -> tuple[int, str]:
     return (last[0], last[1]) if last is not None else (0, GENESIS)
+
+
+def chain_head(using: str = "default") -> tuple[int, str]:
+    """(seq, row_hash) of the last row, or (0, GENESIS). Call under lock_chain."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(_head_sql(connection))
+        return _head(cursor.fetchone())
 
 
 def locked_head(using: str = "default") -> tuple[int, str]:
@@ -257,23 +266,16 @@ def locked_head(using: str = "default") -> tuple[int, str]:
     the chain. On PostgreSQL with client-side binding (Django's default) both statements go in one round trip
     (one query string; each of its statements takes its own snapshot, so the head is read after the lock is
     granted, as with two round trips). Every audited write calls it."""
-    from pingan.audit.models import AuditEvent
-
     connection = connections[using]
     if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get("server_side_binding"):
         lock_chain(connection)
         return chain_head(using)
     if not connection.in_atomic_block:
         raise RuntimeError("locked_head must run inside transaction.atomic()")
-    table = connection.ops.quote_name(AuditEvent._meta.db_table)
     with connection.cursor() as cursor:  # the lock's key is a constant of this module, not input
-        cursor.execute(
-            f"SELECT pg_advisory_xact_lock({int(CHAIN_LOCK_KEY)}); "  # noqa: S608
-            f"SELECT seq, row_hash FROM {table} ORDER BY seq DESC LIMIT 1"
-        )
+        cursor.execute(f"SELECT pg_advisory_xact_lock({int(CHAIN_LOCK_KEY)}); {_head_sql(connection)}")
         cursor.nextset()
-        last = cursor.fetchone()
-    return (last[0], last[1]) if last is not None else (0, GENESIS)
+        return _head(cursor.fetchone())
 
 
 def append(event: Any, using: str = "default") -> Any:

@@ -80,10 +80,10 @@ def insert(objs: Sequence[M], using: str = "default") -> list[M]:
             params.append(field.get_db_prep_save(value, connection))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        keys = cursor.fetchall() if returning else []
-    for obj, row in zip(objs, keys, strict=True) if returning else ():
-        for field, value in zip(returning, row, strict=True):
-            setattr(obj, field.attname, value)
+        if returning:
+            for obj, row in zip(objs, cursor.fetchall(), strict=True):
+                for field, value in zip(returning, row, strict=True):
+                    setattr(obj, field.attname, value)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = using
