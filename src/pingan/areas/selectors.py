@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 
 from pingan.accounts.selectors import user_scope
 from pingan.areas.models import Area, Department, subtree_q
+from pingan.core.prepared import prepared_cursor
 
 
 @dataclass
@@ -101,7 +102,7 @@ def area_with_ancestors(area_id: int) -> Area | None:
     id, code, name, level and active flag only: one statement, written once (read on every event report,
     where building it through the ORM cost more than running it)."""
     alias = router.db_for_read(Area)
-    with connections[alias].cursor() as cursor:
+    with prepared_cursor(alias) as cursor:
         cursor.execute(_with_ancestors_sql(alias), [area_id])
         row = cursor.fetchone()
     if row is None:

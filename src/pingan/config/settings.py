@@ -141,9 +141,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
     DATABASES["default"]["TEST"] = {"NAME": None}
-elif env_str("PINGAN_TEST_DB_SUFFIX", ""):
-    # lets several local test runs share one PostgreSQL server without clashing over test_<name>
-    DATABASES["default"]["TEST"] = {"NAME": f"test_pingan_{env_str('PINGAN_TEST_DB_SUFFIX', '')}"}
+else:
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+        "PINGAN_PG_PREPARED", default=True
+    ):
+        # psycopg prepares only the statements that ask for it (core.prepared): a threshold of automatic
+        # preparation never reached. Unset (Django's default), nothing is prepared: for a pooler that cannot
+        # keep prepared statements.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 2**31 - 1)
+    if env_str("PINGAN_TEST_DB_SUFFIX", ""):
+        # lets several local test runs share one PostgreSQL server without clashing over test_<name>
+        DATABASES["default"]["TEST"] = {"NAME": f"test_pingan_{env_str('PINGAN_TEST_DB_SUFFIX', '')}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, tasks ---------------------------------------------------------------------------------

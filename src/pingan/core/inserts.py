@@ -23,6 +23,8 @@ from typing import Any, TypeVar, cast
 from django.db import connections, models
 from django.db.models import signals
 
+from pingan.core.prepared import prepared_cursor
+
 M = TypeVar("M", bound=models.Model)
 
 _STATEMENTS: dict[tuple[type[models.Model], str, int], tuple[str, list[Any], list[Any]]] = {}
@@ -78,7 +80,7 @@ def insert(objs: Sequence[M], using: str = "default") -> list[M]:
             if hasattr(value, "resolve_expression"):
                 return _fallback(objs, using)
             params.append(field.get_db_prep_save(value, connection))
-    with connection.cursor() as cursor:
+    with prepared_cursor(using) as cursor:  # fixed text, no plan to choose: prepared on PostgreSQL
         cursor.execute(sql, params)
         if returning:
             for obj, row in zip(objs, cursor.fetchall(), strict=True):

@@ -41,6 +41,7 @@ from pingan.audit.models import Outcome
 from pingan.audit.services import atomic_audited, audit_record
 from pingan.core.codes import UnknownCode, code_label, code_resolve
 from pingan.core.inserts import insert
+from pingan.core.prepared import prepared_cursor
 from pingan.core.text import contains_markup, normalize_prose, normalize_text
 from pingan.core.validators import LATITUDE_RANGE, LONGITUDE_RANGE
 from pingan.events.models import (
@@ -421,7 +422,7 @@ def _next_number(now: dt.datetime) -> str:
     # one round trip (PostgreSQL; SQLite 3.35+); the table name comes from the model, the day is a parameter
     table = connection.ops.quote_name(EventCounter._meta.db_table)
     increment = f"UPDATE {table} SET last = last + 1 WHERE day = %s RETURNING last"  # noqa: S608
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection.alias) as cursor:
         cursor.execute(increment, [connection.ops.adapt_datefield_value(day)])
         row = cursor.fetchone()
     if row is None:
@@ -430,7 +431,7 @@ def _next_number(now: dt.datetime) -> str:
                 EventCounter.objects.create(day=day, last=1)
             row = (1,)
         except IntegrityError:
-            with connection.cursor() as cursor:
+            with prepared_cursor(connection.alias) as cursor:
                 cursor.execute(increment, [connection.ops.adapt_datefield_value(day)])
                 row = cursor.fetchone()
     return f"{day:%Y%m%d}{row[0]:04d}"

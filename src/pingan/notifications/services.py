@@ -9,6 +9,7 @@ from django.db import connections, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from pingan.core.prepared import prepared_cursor
 from pingan.notifications.models import Notification
 
 
@@ -36,9 +37,9 @@ def notify(
             selected = selected.exclude(pk=skip)
         select_sql, params = selected.query.sql_with_params()
         return _notify_selected(select_sql, params, values, alias)
-    if hasattr(users, "id_select"):
+    if hasattr(users, "id_select"):  # a statement of fixed text, selecting by key: prepared (core.prepared)
         select_sql, params = users.id_select(alias, exclude=skip)
-        return _notify_selected(select_sql, params, values, alias)
+        return _notify_selected(select_sql, params, values, alias, prepared=True)
     seen: set[int] = set()
     rows: list[Notification] = []
     for user in users:
@@ -61,8 +62,11 @@ def notify(
     return len(rows)
 
 
-def _notify_selected(select_sql: str, params: Sequence[Any], values: list[Any], alias: str) -> int:
-    """INSERT … SELECT: one notification per id the statement ``select_sql`` selects (its one column)."""
+def _notify_selected(
+    select_sql: str, params: Sequence[Any], values: list[Any], alias: str, *, prepared: bool = False
+) -> int:
+    """INSERT … SELECT: one notification per id the statement ``select_sql`` selects (its one column).
+    ``prepared``: the statement's text is fixed and its plan does not depend on the values."""
     connection = connections[alias]
     quote = connection.ops.quote_name
     columns = ("kind", "title", "body", "url", "object_type", "object_id", "created_at")
@@ -72,7 +76,7 @@ def _notify_selected(select_sql: str, params: Sequence[Any], values: list[Any], 
         f"SELECT u.*, {', '.join(['%s'] * len(columns))} FROM ({select_sql}) u"
     )
     row = [*values[:-1], connection.ops.adapt_datetimefield_value(values[-1])]
-    with connection.cursor() as cursor:
+    with prepared_cursor(alias) if prepared else connection.cursor() as cursor:
         cursor.execute(sql, [*row, *params])
         return max(cursor.rowcount, 0)
 
