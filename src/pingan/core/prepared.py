@@ -11,7 +11,11 @@ VALUES, or a lookup by a key. A query whose best plan depends on its values (a f
 prepared, since PostgreSQL may then settle on one generic plan for all values.
 
 The settings give psycopg a threshold of automatic preparation that is never reached, so nothing else is
-prepared (Django's own cursors bind on the client and never prepare). ``PINGAN_PG_PREPARED=0`` leaves the
+prepared (Django's own cursors bind on the client and never prepare). With a threshold set, psycopg still
+counts every statement in a table of its last 100 (microseconds each; in the measurements above), and a
+``ROLLBACK`` or ``DROP`` makes it forget what it prepared: the next run prepares the statement again.
+
+``PINGAN_PG_PREPARED=0`` leaves the
 threshold unset and then nothing is prepared at all: for a connection pooler that cannot keep prepared
 statements (PgBouncer in transaction mode before 1.21, or without ``max_prepared_statements``). The statements
 still run, binding on the server. SQLite: an ordinary cursor.
