@@ -15,10 +15,9 @@ prepared (Django's own cursors bind on the client and never prepare). With a thr
 counts every statement in a table of its last 100 (microseconds each; in the measurements above), and a
 ``ROLLBACK`` or ``DROP`` makes it forget what it prepared: the next run prepares the statement again.
 
-``PINGAN_PG_PREPARED=0`` leaves the
-threshold unset and then nothing is prepared at all: for a connection pooler that cannot keep prepared
-statements (PgBouncer in transaction mode before 1.21, or without ``max_prepared_statements``). The statements
-still run, binding on the server. SQLite: an ordinary cursor.
+``PINGAN_PG_PREPARED=0`` leaves the threshold unset and then nothing is prepared at all: for a connection
+pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21, or without
+``max_prepared_statements``). The statements still run, binding on the server. SQLite: an ordinary cursor.
 
 It goes through Django's cursor wrapper, so query logging, ``CaptureQueriesContext`` and execute wrappers see
 these statements as they see any other.
