@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
+from contextlib import contextmanager
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from pingan.audit.models import AuditEvent
 from pingan.events import services
-from pingan.events.models import Event, EventPhoto, EventPolicy, EventStep, Status
+from pingan.events.models import Event, EventCounter, EventPhoto, EventPolicy, EventStep, Status
 from pingan.events.selectors import event_get, event_list, my_tasks
 from pingan.events.services import EventConflict
 from pingan.notifications.models import Notification
@@ -85,6 +86,24 @@ def test_numbers_follow_the_day(tree, grid_a1, make_event):
     first, second = make_event(), make_event()
     assert int(second.number) == int(first.number) + 1
     assert first.number[:8] == timezone.localdate().strftime("%Y%m%d")
+
+
+def test_a_day_whose_counter_another_report_made_first_gives_the_next_number(make_event, monkeypatch):
+    """The day's first reports race to make its counter row: the one that loses (IntegrityError) draws the
+    number after the winner's."""
+    real = services.prepared_cursor
+    made: list[EventCounter] = []
+
+    @contextmanager
+    def then_another_report(alias):
+        with real(alias) as cursor:  # the first increment finds no row for the day
+            yield cursor
+        if not made:  # the other report makes the row, with its number 1, before this one tries
+            made.append(EventCounter.objects.create(day=timezone.localdate(), last=1))
+
+    monkeypatch.setattr(services, "prepared_cursor", then_another_report)
+    event = make_event()
+    assert event.number == timezone.localdate().strftime("%Y%m%d") + "0002"
 
 
 def test_tier_comes_from_the_category_rule(make_event):

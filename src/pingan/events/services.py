@@ -412,6 +412,14 @@ def _street_of(area: Area) -> Area:
     return area
 
 
+@functools.cache
+def _increment_sql(alias: str) -> str:
+    """The day's counter, incremented and read in one round trip (PostgreSQL; SQLite 3.35+); the table name
+    comes from the model, the day is a parameter."""
+    table = connections[alias].ops.quote_name(EventCounter._meta.db_table)
+    return f"UPDATE {table} SET last = last + 1 WHERE day = %s RETURNING last"  # noqa: S608
+
+
 def _next_number(now: dt.datetime) -> str:
     """YYYYMMDD + a 4-digit daily sequence. The day's counter row stays locked until the end of the
     transaction the increment runs in: outside one (event_report), that is this statement alone, and a
@@ -419,21 +427,20 @@ def _next_number(now: dt.datetime) -> str:
     with it."""
     day = timezone.localdate(now)
     connection = connections[EventCounter.objects.db]
-    # one round trip (PostgreSQL; SQLite 3.35+); the table name comes from the model, the day is a parameter
-    table = connection.ops.quote_name(EventCounter._meta.db_table)
-    increment = f"UPDATE {table} SET last = last + 1 WHERE day = %s RETURNING last"  # noqa: S608
-    with prepared_cursor(connection.alias) as cursor:
-        cursor.execute(increment, [connection.ops.adapt_datefield_value(day)])
-        row = cursor.fetchone()
-    if row is None:
+
+    def increment() -> Any:
+        with prepared_cursor(connection.alias) as cursor:
+            cursor.execute(_increment_sql(connection.alias), [connection.ops.adapt_datefield_value(day)])
+            return cursor.fetchone()
+
+    row = increment()
+    if row is None:  # the day's first report: its counter row
         try:
             with transaction.atomic():
                 EventCounter.objects.create(day=day, last=1)
             row = (1,)
-        except IntegrityError:
-            with prepared_cursor(connection.alias) as cursor:
-                cursor.execute(increment, [connection.ops.adapt_datefield_value(day)])
-                row = cursor.fetchone()
+        except IntegrityError:  # another report made it first
+            row = increment()
     return f"{day:%Y%m%d}{row[0]:04d}"
 
 
