@@ -342,16 +342,20 @@ def report_request(grid_id: int, auth: dict[str, str]) -> tuple[str, str, bytes,
 
 
 def delete_reports(after_id: int) -> None:
-    """Delete the benchmark's reports (and their photo files) made after event ``after_id``: they would
-    pile up in grid1's street's triage queue and duplicate checks."""
+    """Delete the benchmark's reports made after event ``after_id``, their photo files and the centre's
+    notifications of them: they would pile up in grid1's street's triage queue, duplicate checks and bell.
+    The notifications go by their title, which names the report, so that those of earlier runs go too (runs
+    before 2026-12-07 left them)."""
     from django.core.files.storage import default_storage
 
     from pingan.events.models import Event, EventPhoto
+    from pingan.notifications.models import Notification
 
     made = Event.objects.filter(pk__gt=after_id, title=BENCH_TITLE)
     for name in EventPhoto.objects.filter(event__in=made).values_list("file", flat=True):
         default_storage.delete(name)
     made.delete()
+    Notification.objects.filter(object_type="events.event", title__endswith=f" {BENCH_TITLE}").delete()
 
 
 def api_throughput(
@@ -413,10 +417,44 @@ def api_throughput(
             server.kill()
 
 
+def wsgi_call(
+    app: Any, key: str, method: str, path: str, expected: str, data: bytes = b"", content_type: str = ""
+) -> None:
+    """One request through the WSGI application ``app`` in this process, with the bearer token ``key``;
+    stops the benchmark unless the status starts with ``expected``."""
+    import io
+
+    statuses: list[str] = []
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_AUTHORIZATION": f"Bearer {key}",
+        "CONTENT_TYPE": content_type,
+        "CONTENT_LENGTH": str(len(data)),
+        "wsgi.input": io.BytesIO(data),
+        "wsgi.errors": sys.stderr,
+        "wsgi.url_scheme": "http",
+    }
+
+    def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+        statuses.append(status)
+        return lambda chunk: None
+
+    response = app(environ, start_response)
+    b"".join(response)
+    response.close()
+    if not statuses[0].startswith(expected):
+        raise SystemExit(f"{method} {path} answered {statuses[0]}")
+
+
 def in_process(batches: int) -> dict[str, Any]:
     """CPU ms per request (this process) of GET /api/v1/auth/me and POST /api/v1/events through
     Django's WSGI handler, the best of ``batches`` alternating batches of 40."""
-    import io
 
     from django.core.handlers.wsgi import WSGIHandler
 
@@ -434,32 +472,7 @@ def in_process(batches: int) -> dict[str, Any]:
     last_id = Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
     def call(method: str, path: str, expected: str, data: bytes = b"", content_type: str = "") -> None:
-        statuses: list[str] = []
-        environ = {
-            "REQUEST_METHOD": method,
-            "PATH_INFO": path,
-            "QUERY_STRING": "",
-            "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "8000",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": "127.0.0.1",
-            "HTTP_AUTHORIZATION": f"Bearer {key}",
-            "CONTENT_TYPE": content_type,
-            "CONTENT_LENGTH": str(len(data)),
-            "wsgi.input": io.BytesIO(data),
-            "wsgi.errors": sys.stderr,
-            "wsgi.url_scheme": "http",
-        }
-
-        def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
-            statuses.append(status)
-            return lambda data: None
-
-        response = app(environ, start_response)
-        b"".join(response)
-        response.close()
-        if not statuses[0].startswith(expected):
-            raise SystemExit(f"{method} {path} answered {statuses[0]}")
+        wsgi_call(app, key, method, path, expected, data, content_type)
 
     def me() -> None:
         call("GET", "/api/v1/auth/me", "200")
