@@ -106,6 +106,38 @@ def test_a_day_whose_counter_another_report_made_first_gives_the_next_number(mak
     assert event.number == timezone.localdate().strftime("%Y%m%d") + "0002"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_number_drawn_alone_commits_without_waiting_for_the_disk(postgres_only, make_event):
+    """Drawn in a statement of its own, the increment commits asynchronously (set_config local to that
+    statement); the session keeps synchronous commits for everything after it, the report's rows included.
+    Drawn inside an outer transaction (as an Open311 report draws it), the plain increment runs and the
+    outer transaction's commit stays synchronous."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    def counter_statements(queries: list[dict[str, str]]) -> list[str]:
+        return [q["sql"] for q in queries if '"events_eventcounter"' in q["sql"] and "UPDATE" in q["sql"]]
+
+    def synchronous_commit() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return str(cursor.fetchone()[0])
+
+    make_event()  # the day's counter row exists from here on
+    with CaptureQueriesContext(connection) as alone:
+        first = make_event()
+    [statement] = counter_statements(alone.captured_queries)
+    assert "set_config('synchronous_commit', 'off', true)" in statement
+    assert synchronous_commit() == "on"
+    with CaptureQueriesContext(connection) as inside, transaction.atomic():
+        second = make_event()
+        assert synchronous_commit() == "on"
+    [statement] = counter_statements(inside.captured_queries)
+    assert "set_config" not in statement
+    assert int(second.number) == int(first.number) + 1
+    assert Event.objects.filter(number__in=[first.number, second.number]).count() == 2
+
+
 def test_tier_comes_from_the_category_rule(make_event):
     assert make_event(category="0104").tier == "on_the_spot"  # 乱停乱放
     assert make_event(category="0101").tier == "difficult"  # 违章建筑
