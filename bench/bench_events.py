@@ -455,7 +455,6 @@ def wsgi_call(
 def in_process(batches: int) -> dict[str, Any]:
     """CPU ms per request (this process) of GET /api/v1/auth/me and POST /api/v1/events through
     Django's WSGI handler, the best of ``batches`` alternating batches of 40."""
-
     from django.core.handlers.wsgi import WSGIHandler
 
     from pingan.accounts.models import User
