@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import stat
 import zoneinfo
 from contextlib import contextmanager
 
@@ -18,7 +20,7 @@ from pingan.events.models import Event, EventCounter, EventPhoto, EventPolicy, E
 from pingan.events.selectors import event_get, event_list, my_tasks
 from pingan.events.services import EventConflict
 from pingan.notifications.models import Notification
-from tests.events.conftest import PNG, photo
+from tests.events.conftest import JPEG, PNG, photo
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -285,6 +287,40 @@ def test_a_failed_report_leaves_no_file_behind(tree, grid_a1, settings, monkeypa
         )
     media = settings.MEDIA_ROOT
     assert not [p for p in media.rglob("*") if p.is_file()]
+
+
+def test_a_photo_file_is_written_as_storage_save_writes_it(tree, grid_a1, settings):
+    settings.FILE_UPLOAD_PERMISSIONS = 0o640
+    old = os.umask(0o077)  # the file's mode is the setting's, not the process's umask
+    try:
+        event = services.event_report(
+            actor=grid_a1,
+            area_id=tree.a1_1.pk,
+            category="0102",
+            title="t",
+            description="说明",
+            photos=[photo(), photo("b.png", PNG, "image/png")],
+        )
+    finally:
+        os.umask(old)
+    files = [p.file for p in EventPhoto.objects.filter(event=event).order_by("pk")]
+    assert [f.read() for f in files] == [JPEG, PNG]  # the month's directory was made on the way
+    for f in files:
+        f.close()
+        assert re.fullmatch(r"events/\d{4}/\d{2}/[0-9a-f]{32}\.(jpg|png)", f.name)
+        assert stat.S_IMODE(os.stat(f.path).st_mode) == 0o640
+
+
+def test_a_photo_whose_name_is_taken_gets_another(settings, monkeypatch):
+    field = EventPhoto._meta.get_field("file")
+    monkeypatch.setattr(field, "upload_to", lambda instance, filename: "events/2026/12/taken.jpg")
+    first = services._save_file(field, ".jpg", b"first")
+    second = services._save_file(field, ".jpg", b"second")  # O_EXCL refused it: Storage.save() renamed it
+    assert (
+        first == "events/2026/12/taken.jpg" and second != first and second.startswith("events/2026/12/taken_")
+    )
+    media = settings.MEDIA_ROOT
+    assert (media / first).read_bytes() == b"first" and (media / second).read_bytes() == b"second"
 
 
 # --- the whole loop ------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import datetime as dt
 import functools
 import hashlib
 import logging
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
@@ -24,6 +25,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage
 from django.db import DatabaseError, IntegrityError, connections, models, transaction
 from django.http import Http404
 from django.urls import reverse
@@ -175,14 +177,63 @@ def _cleans_files(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _save_file(field: models.FileField, suffix: str, data: bytes) -> str:
+    """A new file of ``field`` holding ``data``; returns its name. The name is the field's (``upload_to``:
+    random, never the client's; ``photo_upload_to`` needs no instance). On the file system it is created
+    only if it does not exist (``O_EXCL``), given the permissions ``Storage.save()`` would give it, written
+    and closed: four system calls. ``save()`` also checks the name is free, locks the file and goes through
+    ``File``'s chunks: about 0.08 ms more per photo (docs/benchmarks.md). Any other storage, or a name
+    taken, goes through ``save()``."""
+    name = field.generate_filename(cast(Any, None), f"photo{suffix}")
+    storage = field.storage
+    limit = field.max_length or 100
+    if storage.__class__ is FileSystemStorage and len(name) <= limit:  # default_storage is a lazy object
+        path = storage.path(name)
+        flags = (
+            os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+        )
+        try:
+            try:
+                fd = os.open(path, flags, 0o666)
+            except FileNotFoundError:  # the month's first photo: its directory, as save() makes it
+                _make_dirs(storage, os.path.dirname(path))
+                fd = os.open(path, flags, 0o666)
+        except FileExistsError:
+            pass
+        else:
+            try:
+                if storage.file_permissions_mode is not None:
+                    os.fchmod(fd, storage.file_permissions_mode)
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+            except BaseException:
+                os.close(fd)
+                os.unlink(path)
+                raise
+            os.close(fd)
+            return name
+    return storage.save(name, ContentFile(data), field.max_length)
+
+
+def _make_dirs(storage: FileSystemStorage, directory: str) -> None:
+    if storage.directory_permissions_mode is None:
+        os.makedirs(directory, exist_ok=True)
+        return
+    old = os.umask(0o777 & ~storage.directory_permissions_mode)  # as FileSystemStorage._save does
+    try:
+        os.makedirs(directory, storage.directory_permissions_mode, exist_ok=True)
+    finally:
+        os.umask(old)
+
+
 def _write_photos(photos: Iterable[Photo]) -> list[Photo]:
     """Write the photos' files (those not written yet): the service deletes them if it fails."""
     field = cast(models.FileField, EventPhoto._meta.get_field("file"))
     written = []
     for photo in photos:
         if not photo.name:
-            name = field.generate_filename(EventPhoto(), f"photo{photo.suffix}")
-            photo = replace(photo, name=field.storage.save(name, ContentFile(photo.data), field.max_length))
+            photo = replace(photo, name=_save_file(field, photo.suffix, photo.data))
             names = _written.get()
             if names is not None:
                 names.append(photo.name)
