@@ -10,7 +10,7 @@ from django.db.models.signals import pre_save
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from pingan.core.inserts import insert
+from pingan.core.inserts import insert, insert_linked
 from pingan.events.models import Event, EventPhoto, EventStep
 
 pytestmark = pytest.mark.django_db
@@ -112,3 +112,78 @@ def test_an_unsaved_related_object_is_refused_as_save_refuses_it(tree, grid_a1):
     event = new_event(tree, grid_a1, "202612070007")
     with pytest.raises(ValueError, match="unsaved related object"):
         insert([EventStep(event=event, action="report", actor_name="x", to_status="reported")])
+
+
+# --- insert_linked: a new event, its step and the step's photos ------------------------------------------
+
+
+def report_rows(tree: Any, user: Any, number: str, photos: int) -> tuple[Event, EventStep, list[EventPhoto]]:
+    event = new_event(tree, user, number)
+    step = EventStep(event=event, action="report", actor=user, actor_name="网格员甲", to_status="reported")
+    rows = [
+        EventPhoto(
+            event=event,
+            step=step,
+            kind="before",
+            file=f"events/{number}-{n}.jpg",
+            content_type="image/jpeg",
+            size=n,
+        )
+        for n in range(photos)
+    ]
+    return event, step, rows
+
+
+def test_linked_rows_as_insert_writes_them_level_by_level(tree, grid_a1):
+    event, step, photos = report_rows(tree, grid_a1, "202612070011", photos=2)
+    with CaptureQueriesContext(connection) as queries:
+        insert_linked([event], [step], photos)
+    # one statement on PostgreSQL; SQLite has no INSERT inside WITH, so one per level
+    assert len(queries) == (1 if connection.vendor == "postgresql" else 3)
+    assert all(not obj._state.adding and obj.pk is not None for obj in (event, step, *photos))
+    assert step.event_id == event.pk and {(p.event_id, p.step_id) for p in photos} == {(event.pk, step.pk)}
+    assert [p.file.name for p in EventPhoto.objects.filter(step=step).order_by("pk")] == [
+        "events/202612070011-0.jpg",
+        "events/202612070011-1.jpg",
+    ]
+    assert [p.pk for p in photos] == sorted(p.pk for p in photos)  # each photo got its own row's key
+    assert EventPhoto.objects.get(pk=photos[1].pk).size == 1
+
+    e2, s2, p2 = report_rows(tree, grid_a1, "202612070012", photos=2)
+    insert([e2])
+    insert([s2])
+    insert(p2)
+    assert stored(event) == stored(e2) and stored(step) | {"event_id": 0} == stored(s2) | {"event_id": 0}
+    assert [stored(p) | {"event_id": 0, "step_id": 0, "file": ""} for p in photos] == [
+        stored(p) | {"event_id": 0, "step_id": 0, "file": ""} for p in p2
+    ]
+    fresh = Event.objects.get(pk=event.pk)
+    assert (fresh.reporter_name, fresh.reporter_phone) == ("张三", "13812345678")  # pre_save encrypted them
+
+
+def test_an_empty_level_is_left_out_and_the_statement_is_made_once_per_shape(tree, grid_a1):
+    for n in (13, 14):
+        event, step, _photos = report_rows(tree, grid_a1, f"2026120700{n}", photos=0)
+        with CaptureQueriesContext(connection) as queries:
+            insert_linked([event], [step], [])
+        assert Event.objects.get(pk=event.pk).steps.get().pk == step.pk
+        if connection.vendor == "postgresql":
+            [query] = queries
+            assert query["sql"].startswith("WITH l0 AS (INSERT INTO") and "l2" not in query["sql"]
+
+
+def test_a_reference_to_an_unsaved_row_outside_the_call_is_refused(tree, grid_a1):
+    event, step, _photos = report_rows(tree, grid_a1, "202612070015", photos=0)
+    with pytest.raises(ValueError, match="unsaved related object"):
+        insert_linked([step])
+    with pytest.raises(ValueError, match="each instance once"):
+        insert_linked([event], [event])
+    assert not Event.objects.filter(number="202612070015").exists()
+
+
+def test_a_reference_into_a_level_of_several_rows_goes_level_by_level(tree, grid_a1):
+    first, step, _photos = report_rows(tree, grid_a1, "202612070016", photos=0)
+    second = new_event(tree, grid_a1, "202612070017")
+    with CaptureQueriesContext(connection) as queries:
+        insert_linked([first, second], [step])
+    assert len(queries) == 2 and step.event_id == first.pk and second.pk is not None

@@ -13,7 +13,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from pingan.core.prepared import prepared_cursor
+from pingan.core.prepared import numbered, prepared_cursor
 from pingan.events import services
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +55,25 @@ def test_it_still_runs_after_a_rollback(postgres_only):
     assert run(3) == 4
 
 
+def test_a_statement_of_more_than_fifty_values_runs_prepared(postgres_only):
+    """The raw cursor takes the text as numbered() wrote it: no limit on the values (psycopg's own cursor
+    parses a statement of more than 50 values again on every run)."""
+    statement = "SELECT " + " + ".join(["%s::int"] * 60)
+    with prepared_cursor() as cursor:
+        for n in (1, 2):
+            cursor.execute(statement, [n] * 60)
+            assert cursor.fetchone()[0] == 60 * n
+    assert prepared_statements().count("SELECT " + " + ".join(f"${i}::int" for i in range(1, 61))) == 1
+
+
+def test_numbered_placeholders():
+    assert numbered("SELECT %s, %s WHERE a LIKE 'x%%'") == "SELECT $1, $2 WHERE a LIKE 'x%'"
+    assert numbered("SELECT 1") == "SELECT 1"
+    for other in ("SELECT %(name)s", "SELECT 5 %", "SELECT %d"):
+        with pytest.raises(ValueError, match="placeholders only"):
+            numbered(other)
+
+
 def test_nothing_is_prepared_without_a_threshold(postgres_only):
     """PINGAN_PG_PREPARED=0 leaves psycopg's threshold unset (Django's default): the statements run, binding
     on the server, and none is kept prepared (a pooler in transaction mode)."""
@@ -79,8 +98,7 @@ def test_an_event_report_prepares_its_own_statements(postgres_only, tree, grid_a
     for start in (
         'SELECT a."id"',  # the grid with its community and street
         'UPDATE "events_eventcounter"',
-        'INSERT INTO "events_event" ',
-        'INSERT INTO "events_eventstep" ',
+        'WITH l0 AS (INSERT INTO "events_event" ',  # with its step (core.inserts.insert_linked)
         'INSERT INTO "notifications_notification" ',
         'INSERT INTO "audit_auditevent" ',
     ):

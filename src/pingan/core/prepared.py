@@ -26,6 +26,7 @@ these statements as they see any other.
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any, cast
 
 from django.db import connections
@@ -46,14 +47,20 @@ def prepared_cursor(using: str = "default") -> Any:
 
 @functools.cache
 def _cursor_class() -> type:
-    """Django's server-binding cursor, asking psycopg to prepare what it executes (made on first use: the
-    psycopg backend is imported only when PostgreSQL is in use)."""
+    """Django's cursor (its ``callproc``) on psycopg's raw cursor, asking psycopg to prepare what it executes
+    (made on first use: the psycopg backend is imported only when PostgreSQL is in use). The raw cursor sends
+    the text as it is, with PostgreSQL's ``$1`` placeholders (``numbered()``, once per statement): psycopg's
+    own cursors parse the text for ``%s`` on every run once a statement has more than 50 values (a report's
+    event with its step and photo has about 60; docs/benchmarks.md)."""
+    import psycopg
     from django.db.backends.postgresql import base
 
-    server_binding: Any = base.ServerBindingCursor  # psycopg's Cursor with Django's additions
+    mixin: Any = base.CursorMixin
 
-    class PreparedCursor(server_binding):
+    class PreparedCursor(mixin, psycopg.RawCursor):
         def execute(self, query: Any, params: Any = None, *, prepare: Any = None, binary: Any = None) -> Any:
+            if params is not None:
+                query = numbered(query)
             return super().execute(query, params, prepare=True, binary=binary)
 
         def _send_query_prepared(self, name: bytes, pgq: Any, **kwargs: Any) -> None:
@@ -63,3 +70,24 @@ def _cursor_class() -> type:
             super()._send_query_prepared(name, pgq, **kwargs)
 
     return PreparedCursor
+
+
+_PLACEHOLDER = re.compile(r"%(.|$)", re.DOTALL)
+
+
+@functools.lru_cache(maxsize=1024)
+def numbered(query: str) -> str:
+    """``query`` with psycopg's placeholders ``%s`` as PostgreSQL's ``$1``, ``$2``… and ``%%`` as ``%``.
+    Raises ValueError for any other ``%`` (a named placeholder ``%(name)s``, a stray ``%``)."""
+    count = 0
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal count
+        if match.group(1) == "%":
+            return "%"
+        if match.group(1) != "s":
+            raise ValueError(f"prepared statements take %s placeholders only: {query[:80]!r}")
+        count += 1
+        return f"${count}"
+
+    return _PLACEHOLDER.sub(replace, query)

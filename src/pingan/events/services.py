@@ -42,7 +42,7 @@ from pingan.areas.selectors import area_with_ancestors
 from pingan.audit.models import Outcome
 from pingan.audit.services import atomic_audited, audit_record
 from pingan.core.codes import UnknownCode, code_label, code_resolve
-from pingan.core.inserts import insert
+from pingan.core.inserts import insert, insert_linked
 from pingan.core.prepared import prepared_cursor
 from pingan.core.text import contains_markup, normalize_prose, normalize_text
 from pingan.core.validators import LATITUDE_RANGE, LONGITUDE_RANGE
@@ -241,10 +241,11 @@ def _write_photos(photos: Iterable[Photo]) -> list[Photo]:
     return written
 
 
-def _store_photos(
+def _photo_rows(
     event: Event, step: EventStep, photos: Iterable[Photo], kind: str, actor: Any
 ) -> list[EventPhoto]:
-    rows = [
+    """The rows of the photos of ``step`` (their files written first), not yet saved."""
+    return [
         EventPhoto(
             event=event,
             step=step,
@@ -257,7 +258,6 @@ def _store_photos(
         )
         for photo in _write_photos(photos)
     ]
-    return insert(rows)
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -348,30 +348,28 @@ def _save(
 ) -> EventStep:
     if bump:
         event.version += 1
-    try:
-        if event._state.adding:  # a report: core.inserts writes the row without building a query for it
-            insert([event])
-        else:
-            event.save()
-    except ConcurrentTransition:
-        raise EventConflict(_("事件 %(n)s 已被他人更新，请刷新后再试") % {"n": event.number}) from None
-    [step] = insert(
-        [
-            EventStep(
-                event=event,
-                action=action,
-                actor=_user_or_none(actor),
-                actor_name=_actor_name(actor)[:60],
-                actor_role=str(getattr(actor, "role", ""))[:30],
-                at=at or timezone.now(),
-                from_status=from_status,
-                to_status=event.status,
-                note=note,
-                data=data or {},
-            )
-        ]
+    step = EventStep(
+        event=event,
+        action=action,
+        actor=_user_or_none(actor),
+        actor_name=_actor_name(actor)[:60],
+        actor_role=str(getattr(actor, "role", ""))[:30],
+        at=at or timezone.now(),
+        from_status=from_status,
+        to_status=event.status,
+        note=note,
+        data=data or {},
     )
-    stored = _store_photos(event, step, photos, photo_kind, actor)
+    stored = _photo_rows(event, step, photos, photo_kind, actor)
+    if event._state.adding:  # a report: the event, its step and photos in one statement (core.inserts)
+        insert_linked([event], [step], stored)
+    else:
+        try:
+            event.save()
+        except ConcurrentTransition:
+            raise EventConflict(_("事件 %(n)s 已被他人更新，请刷新后再试") % {"n": event.number}) from None
+        insert([step])
+        insert(stored)
     if event.new_steps is not None:
         event.new_steps.append((step, stored))
     audit_changes: dict[str, Any] = (

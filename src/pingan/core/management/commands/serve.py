@@ -17,7 +17,7 @@ def gunicorn_argv(bind: str, workers: int, threads: int) -> list[str]:
     process by default: a request here is mostly Python, which one process runs on one core at a time (the
     GIL), so a second thread adds no throughput, only contention. With two threads per process, reports
     waited for the other thread at each of their database round trips (57-126 ``futex`` calls per request,
-    ``strace``) and both endpoints of the API benchmark were 5-9 % slower (docs/benchmarks.md, thirteenth
+    ``strace``) and both endpoints of the API benchmark were 3-15 % slower (docs/benchmarks.md, thirteenth
     session). Concurrency comes from the processes (``--workers``). Behind the reverse proxy, which buffers
     a slow client's upload, a worker does not wait on the network; a server without one may want
     ``--threads 2``."""
