@@ -187,3 +187,24 @@ def test_a_reference_into_a_level_of_several_rows_goes_level_by_level(tree, grid
     with CaptureQueriesContext(connection) as queries:
         insert_linked([first, second], [step])
     assert len(queries) == 2 and step.event_id == first.pk and second.pk is not None
+
+
+def test_the_tables_a_report_writes_have_no_index_another_one_covers():
+    """Every index is written by every insert: a step's event and a notification's user are looked up
+    through their composite indexes (eventstep_event_at, notification_user_recent), not an index of their
+    own (events 0011, notifications 0002)."""
+    from pingan.notifications.models import Notification
+
+    with connection.cursor() as cursor:
+        for model, column, covering, dropped in (
+            (EventStep, "event_id", "eventstep_event_at", "events_eventstep_event_id_8dbd7940"),
+            (
+                Notification,
+                "user_id",
+                "notification_user_recent",
+                "notifications_notification_user_id_b5e8c0ff",
+            ),
+        ):
+            found = connection.introspection.get_constraints(cursor, model._meta.db_table)
+            assert found[covering]["index"] and found[covering]["columns"][0] == column
+            assert dropped not in found  # the one-column index Django would make for the foreign key

@@ -11,7 +11,10 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Notification(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    # no index of its own: notification_user_recent (user, -created_at) serves every lookup by user
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_index=False
+    )
     kind = models.CharField(_("类别"), max_length=40)
     title = models.CharField(_("标题"), max_length=120)
     body = models.CharField(_("内容"), max_length=300, blank=True)
