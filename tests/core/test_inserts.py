@@ -142,6 +142,9 @@ def test_linked_rows_as_insert_writes_them_level_by_level(tree, grid_a1):
     assert len(queries) == (1 if connection.vendor == "postgresql" else 3)
     assert all(not obj._state.adding and obj.pk is not None for obj in (event, step, *photos))
     assert step.event_id == event.pk and {(p.event_id, p.step_id) for p in photos} == {(event.pk, step.pk)}
+    with CaptureQueriesContext(connection) as queries:  # the instances stay linked, as save() leaves them
+        assert step.event is event and photos[0].step is step and photos[0].event is event
+    assert len(queries) == 0
     assert [p.file.name for p in EventPhoto.objects.filter(step=step).order_by("pk")] == [
         "events/202612070011-0.jpg",
         "events/202612070011-1.jpg",

@@ -139,7 +139,7 @@ def insert_linked(*levels: Sequence[models.Model], using: str = "default") -> No
             obj._state.adding = False
             obj._state.db = using
     for obj, field, target in links:
-        setattr(obj, field.attname, target.pk)
+        setattr(obj, field.name, target)  # its key now, the instance still cached, as save() leaves it
 
 
 _LINKED: dict[tuple[Any, ...], str] = {}
