@@ -289,18 +289,11 @@ def test_a_failed_report_leaves_no_file_behind(tree, grid_a1, settings, monkeypa
     assert not [p for p in media.rglob("*") if p.is_file()]
 
 
-def test_a_photo_file_is_written_as_storage_save_writes_it(tree, grid_a1, settings):
+def test_a_photo_file_is_written_as_storage_save_writes_it(make_event, settings):
     settings.FILE_UPLOAD_PERMISSIONS = 0o640
     old = os.umask(0o077)  # the file's mode is the setting's, not the process's umask
     try:
-        event = services.event_report(
-            actor=grid_a1,
-            area_id=tree.a1_1.pk,
-            category="0102",
-            title="t",
-            description="说明",
-            photos=[photo(), photo("b.png", PNG, "image/png")],
-        )
+        event = make_event(photos=[photo(), photo("b.png", PNG, "image/png")])
     finally:
         os.umask(old)
     files = [p.file for p in EventPhoto.objects.filter(event=event).order_by("pk")]

@@ -42,7 +42,7 @@ from pingan.areas.selectors import area_with_ancestors
 from pingan.audit.models import Outcome
 from pingan.audit.services import atomic_audited, audit_record
 from pingan.core.codes import UnknownCode, code_label, code_resolve
-from pingan.core.inserts import insert, insert_linked
+from pingan.core.inserts import insert_linked
 from pingan.core.prepared import prepared_cursor
 from pingan.core.text import contains_markup, normalize_prose, normalize_text
 from pingan.core.validators import LATITUDE_RANGE, LONGITUDE_RANGE
@@ -361,15 +361,14 @@ def _save(
         data=data or {},
     )
     stored = _photo_rows(event, step, photos, photo_kind, actor)
-    if event._state.adding:  # a report: the event, its step and photos in one statement (core.inserts)
-        insert_linked([event], [step], stored)
-    else:
+    new = event._state.adding
+    if not new:
         try:
             event.save()
         except ConcurrentTransition:
             raise EventConflict(_("事件 %(n)s 已被他人更新，请刷新后再试") % {"n": event.number}) from None
-        insert([step])
-        insert(stored)
+    # a report's event, and every step with its photos, in one statement (core.inserts)
+    insert_linked([event] if new else [], [step], stored)
     if event.new_steps is not None:
         event.new_steps.append((step, stored))
     audit_changes: dict[str, Any] = (
