@@ -18,7 +18,7 @@ from ninja.pagination import PaginationBase
 from ninja.parser import Parser
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
-from pydantic import BeforeValidator
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from pingan.core.pagination import CappedPaginator
 from pingan.core.ratelimit import RateLimited, api_details
@@ -65,6 +65,16 @@ def _iso_date_only(value: Any) -> Any:
 
 # A date parameter or field: ``since: IsoDate | None = None``.
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_only)]
+
+
+class Out(BaseModel):
+    """An output model read from an object's attributes (or a dict) by pydantic alone. ninja's ``Schema``
+    wraps every object it validates in its ``DjangoGetter``, a Python call per field, for its ``resolve_``
+    methods and to turn managers and querysets into lists; an answer built from an object that carries each
+    field as it is (a dict, a row, a detail object) needs neither. An ``Out`` validates such an answer in
+    pydantic's core: for an event with its timeline about 100 µs less (events.schemas)."""
+
+    model_config = ConfigDict(from_attributes=True)
 
 
 class StrictQueryParser(Parser):

@@ -124,6 +124,10 @@ class _Detail:
         self.can_merge = bool(
             user is not None and event.is_open and user.has_perm("events.merge_event", event)
         )
+        # what EventListOut's resolvers give a list: EventOut reads attributes only
+        self.category_label = EventListOut.resolve_category_label(event)
+        self.status_label = EventListOut.resolve_status_label(event)
+        self.late = EventListOut.resolve_late(event)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._event, name)

@@ -1,4 +1,11 @@
-"""API schemas: input and output separate; the citizen's contact leaves the server masked."""
+"""API schemas: input and output separate; the citizen's contact leaves the server masked.
+
+The event's detail (``EventOut``) and what it nests are ``core.api.Out`` models, read from attributes by
+pydantic alone, not django-ninja's ``Schema``, whose getter costs a Python call per field (about 80 for an
+event with its timeline). ``api._Detail`` carries every field itself. Every event action answers with the
+detail: this took 5 % off a report's instructions (docs/benchmarks.md, "Fourteenth session").
+``EventListOut`` stays a ``Schema``: its resolvers derive the labels from the ORM rows of a list.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,7 @@ from typing import Any, Literal
 from ninja import Field, Schema
 from pydantic import StrictBool, StrictInt
 
-from pingan.core.api import IsoDate
+from pingan.core.api import IsoDate, Out
 from pingan.core.sensitive import Masked
 
 StatusName = Literal[
@@ -23,18 +30,18 @@ UrgencyName = Literal["normal", "urgent", "critical"]
 Version = StrictInt | None
 
 
-class EventNodeOut(Schema):
+class EventNodeOut(Out):
     id: int
     code: str
     name: str
 
 
-class EventDepartmentOut(Schema):
+class EventDepartmentOut(Out):
     id: int
     name: str
 
 
-class EventListOut(Schema):
+class EventFields(Out):  # of an event, in a list and in its detail
     id: int
     number: str
     title: str
@@ -54,6 +61,8 @@ class EventListOut(Schema):
     late: bool = Field(..., description="past the deadline while with the assignee")
     version: int
 
+
+class EventListOut(Schema, EventFields):
     @staticmethod
     def resolve_category_label(obj: Any) -> str:
         from pingan.core.codes import code_label
@@ -69,7 +78,7 @@ class EventListOut(Schema):
         return bool(obj.is_late)
 
 
-class EventPhotoOut(Schema):
+class EventPhotoOut(Out):
     id: int
     kind: str
     content_type: str
@@ -77,7 +86,7 @@ class EventPhotoOut(Schema):
     url: str
 
 
-class EventStepOut(Schema):
+class EventStepOut(Out):
     id: int
     action: str
     action_label: str
@@ -90,14 +99,14 @@ class EventStepOut(Schema):
     photos: list[EventPhotoOut]
 
 
-class EventSubjectOut(Schema):
+class EventSubjectOut(Out):
     kind: Literal["person", "house", "school"]
     kind_label: str
     id: int
     label: str = Field(..., description="the name or address (masked), or the school's name")
 
 
-class EventRefOut(Schema):
+class EventRefOut(Out):
     id: int
     number: str
 
@@ -113,7 +122,9 @@ class EventDuplicatesIn(Schema):
     lng: Decimal = Field(..., ge=-180, le=180)
 
 
-class EventOut(EventListOut):
+# read from api._Detail, which gives the labels and ``late`` as EventListOut's resolvers do (no docstring: it
+# would be the OpenAPI document's description)
+class EventOut(EventFields):
     description: str
     address: str
     latitude: Decimal | None
