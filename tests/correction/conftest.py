@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from pingan.accounts.models import User
 from pingan.accounts.roles import Role
@@ -67,7 +68,7 @@ def police_a1(tree: Any) -> User:
 
 
 def client_data(seq: int = 1, **extra: Any) -> dict[str, Any]:
-    today = dt.date.today()
+    today = timezone.localdate()
     data: dict[str, Any] = {
         "name": f"矫正测试{seq}",
         "id_number": make_id(seq),

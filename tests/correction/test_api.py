@@ -3,11 +3,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from django.utils import timezone
+
 from pingan.audit.models import AuditEvent
 from pingan.correction.models import CorrectionClient
 from tests.correction.conftest import make_id
 
-TODAY = dt.date.today()
+TODAY = timezone.localdate()
 
 
 def _post(client, url, body):

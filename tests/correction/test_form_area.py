@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from pingan.correction.models import CorrectionClient
 from tests.correction.conftest import make_id
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_register_in_a_later_area(tree, officer_a1):
-    today = dt.date.today()
+    today = timezone.localdate()
     web = api_client_for(officer_a1)
     data = {
         "name": "网格矫正",

@@ -7,12 +7,13 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.http import Http404
+from django.utils import timezone
 
 from pingan.audit.models import AuditEvent
 from pingan.correction import selectors, services
 from pingan.correction.models import LeaveRequest, LeaveStatus
 
-TODAY = dt.date.today()
+TODAY = timezone.localdate()
 
 
 def _leave_data(days: int = 3) -> dict:

@@ -3,12 +3,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django.test import Client
+from django.utils import timezone
 
 from pingan.audit.models import AuditEvent
 from pingan.correction.models import CorrectionClient, LeaveRequest
 from tests.correction.conftest import make_id
 
-TODAY = dt.date.today()
+TODAY = timezone.localdate()
 
 
 def _client(user) -> Client:

@@ -7,7 +7,7 @@ from django.utils import timezone
 from pingan.correction.tasks import run_correction_reminders
 from pingan.notifications.models import Notification
 
-TODAY = dt.date.today()
+TODAY = timezone.localdate()
 
 
 def _titles(user) -> list[str]:

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils import timezone
 
 from pingan.audit.models import AuditEvent
 from pingan.correction import selectors, services
@@ -12,7 +13,7 @@ from pingan.correction.models import ClientStatus, LeaveStatus, reception_deadli
 from pingan.people.models import Person
 from tests.correction.conftest import client_data, make_id
 
-TODAY = dt.date.today()
+TODAY = timezone.localdate()
 
 
 def test_register_creates_person_once_and_audits(tree, officer_a1, new_client):

@@ -9,6 +9,7 @@ import datetime as dt
 import json
 
 import pytest
+from django.utils import timezone
 
 from pingan.audit.models import AuditEvent
 from pingan.people.models import FloatingRecord, Occupancy, Person, PersonStatus
@@ -48,13 +49,13 @@ def test_occupancy_start_list_end(a1, community_a1, community_b1):
     assert "已登记在此房屋" in assert_error(again, 422, "invalid")["details"][0]["message"]
     listed = client.get(f"/api/v1/houses/{house.pk}/occupancies").json()
     assert [o["id"] for o in listed] == [occupancy["id"]]
-    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
     later = _post(client, f"/api/v1/occupancies/{occupancy['id']}/end", {"end": tomorrow})
     assert assert_error(later, 422)["details"] == [{"field": "end", "message": "迁出日期不能晚于今天"}]
     early = _post(client, f"/api/v1/occupancies/{occupancy['id']}/end", {"end": "2000-01-01"})
     assert "不能早于入住日期" in json.dumps(assert_error(early, 422)["details"], ensure_ascii=False)
     ended = _post(client, f"/api/v1/occupancies/{occupancy['id']}/end", {})
-    assert ended.status_code == 200 and ended.json()["end"] == dt.date.today().isoformat()
+    assert ended.status_code == 200 and ended.json()["end"] == timezone.localdate().isoformat()
     assert Person.objects.get(pk=zhang.pk).current_house_id is None
     # another community's staff: the house, its occupancies and the occupancy do not exist for them
     other = api_client_for(community_b1)
@@ -258,7 +259,7 @@ def test_person_history(a1, tree, community_a1, community_b1):
     """The lifecycle through the API: labelled steps, the day each happened; 404 from another community."""
     _house, zhang, _li = a1
     client = api_client_for(community_a1)
-    day = dt.date.today() - dt.timedelta(days=1)
+    day = timezone.localdate() - dt.timedelta(days=1)
     _post(client, f"/api/v1/persons/{zhang.pk}/move-out", {"status": "moved_out", "on": day.isoformat()})
     steps = client.get(f"/api/v1/persons/{zhang.pk}/history").json()
     assert [(s["event"], s["event_label"], s["effective_on"]) for s in steps] == [

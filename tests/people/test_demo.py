@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-import datetime as dt
 import io
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from pingan.core.validators import is_valid_id_number
 from pingan.people.models import House, Household, OverseasRecord, Person
@@ -29,7 +29,7 @@ def test_demo_people_deterministic_and_idempotent(db, demo_only):
     assert Person.objects.filter(is_floating=True).exists()
     overseas = OverseasRecord.objects.select_related("person")
     assert overseas.count() == 5 and all(r.person.is_overseas and r.person.id_type != "111" for r in overseas)
-    assert all(r.entry_date < dt.date.today() <= r.expected_departure <= r.stay_until for r in overseas)
+    assert all(r.entry_date < timezone.localdate() <= r.expected_departure <= r.stay_until for r in overseas)
     before = fingerprint()
     call_command("demo", "--no-serve", stdout=io.StringIO(), stderr=io.StringIO())
     assert fingerprint() == before

@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils import timezone
 
 from pingan.audit.models import AuditEvent
 from pingan.people.models import FloatingRecord, Household, HouseholdMember, Occupancy, OverseasRecord, Person
@@ -26,7 +27,7 @@ from tests.people.conftest import make_id
 
 pytestmark = pytest.mark.django_db
 
-TODAY = dt.date.today()
+TODAY = timezone.localdate()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils import timezone
 
 from pingan.audit.models import AuditEvent
 from pingan.core.actors import SYSTEM
@@ -210,7 +211,7 @@ def test_house_created_by_system(tree):
 def test_moves_carry_their_dates(tree, community_a1, person_data):
     """A move out or in happened on a day (recorded later): never in the future, never before the stay it ends
     began (the database refuses such an occupancy: it was a server error); the history keeps the day."""
-    today = dt.date.today()
+    today = timezone.localdate()
     house = house_create(actor=community_a1, area=tree.a1_1, data={"compound": "测试小区", "room": "101"})
     other = house_create(actor=community_a1, area=tree.a1_1, data={"compound": "测试小区", "room": "102"})
     person, _ = person_register(actor=community_a1, area=tree.a1_1, data=person_data(), house=house)

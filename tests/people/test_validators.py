@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -112,7 +113,7 @@ def test_invalid_numbers(value: str, code: str) -> None:
 
 
 def test_future_birth_rejected() -> None:
-    future = dt.date.today() + dt.timedelta(days=30)
+    future = timezone.localdate() + dt.timedelta(days=30)
     with pytest.raises(ValidationError) as exc:
         parse_id_number(make_id("120103", future, 1))
     assert exc.value.code == "birth_future"

@@ -1,9 +1,9 @@
 # No `from __future__ import annotations`: django-ninja resolves Query[...] under @paginate at runtime.
-import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
@@ -316,7 +316,7 @@ def list_all_floating(request: HttpRequest, filters: Query[FloatingFilterIn]) ->
     kind of reminder (流动人口提醒, the same rules as the worker's notifications), in its own order."""
     if filters.due:
         qs = selectors.floating_reminders(
-            user=request.user, kind=filters.due, today=dt.date.today(), area_id=filters.area_id
+            user=request.user, kind=filters.due, today=timezone.localdate(), area_id=filters.area_id
         ).select_related("landlord")
         return qs.filter(valid_to__lt=filters.valid_to_before) if filters.valid_to_before else qs
     return selectors.floating_list(user=request.user, valid_to_before=filters.valid_to_before)
@@ -333,7 +333,7 @@ def floating_reminder_counts(request: HttpRequest) -> Any:
             "expiring": c["expiring"],
             "reverify": c["reverify"],
         }
-        for c in selectors.floating_reminder_counts(user=request.user, today=dt.date.today())
+        for c in selectors.floating_reminder_counts(user=request.user, today=timezone.localdate())
     ]
 
 

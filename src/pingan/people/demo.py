@@ -16,6 +16,8 @@ import datetime as dt
 import random
 from typing import Any
 
+from django.utils import timezone
+
 from pingan.areas.models import Area
 from pingan.core.demo import DemoContext
 from pingan.core.fields import index_field_for
@@ -53,7 +55,7 @@ def _id(rng: random.Random, seq: int, male: bool) -> tuple[str, dt.date]:
 
 def load_people(ctx: DemoContext) -> None:
     rng = random.Random(f"people-{ctx.rng.random()}")  # one draw from the shared generator  # noqa: S311
-    today = dt.date.today()
+    today = timezone.localdate()
     grids = list(Area.objects.filter(level="grid", active=True, code__startswith="120103").order_by("code"))
     index = index_field_for(Person, "id_number")
     created_people = created_houses = 0
@@ -157,7 +159,7 @@ def load_people(ctx: DemoContext) -> None:
 def _load_overseas(grids: list[Area], index: Any) -> int:
     """An overseas resident in the first house of each of ``grids``, with an entry date some months ago and
     an expected departure within weeks (so the lists' "leaving soon" filter finds them)."""
-    today = dt.date.today()
+    today = timezone.localdate()
     created = 0
     for n, (grid, row) in enumerate(zip(grids, OVERSEAS, strict=False)):
         nationality, surname, given, foreign_surname, foreign_given, purpose, sex = row

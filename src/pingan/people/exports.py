@@ -109,7 +109,6 @@ def person_export(*, actor: Any, filters: PersonFilter, reveal: bool = False, re
 def floating_reminder_export(*, actor: Any, kind: str, area_id: int | None = None) -> bytes:
     """The 流动人口提醒 list of one kind as an xlsx, masked (no reveal here: the list is for follow-up work,
     the person page shows a value in full to whoever may see it); audited."""
-    import datetime as dt
 
     from pingan.core.sensitive import masked
     from pingan.people.selectors import REMINDER_KINDS, floating_reminders
@@ -118,7 +117,7 @@ def floating_reminder_export(*, actor: Any, kind: str, area_id: int | None = Non
         raise PermissionDenied
     if kind not in REMINDER_KINDS:
         raise ValueError(kind)
-    today = dt.date.today()
+    today = timezone.localdate()
     records = list(floating_reminders(user=actor, kind=kind, today=today, area_id=area_id)[:EXPORT_MAX_ROWS])
     rows = [
         [

@@ -732,7 +732,7 @@ def _sync_floating(items: list[tuple[int, dict[str, Any]]]) -> None:
             latest.setdefault(found.person_id, found)
     create: list[FloatingRecord] = []
     update: list[FloatingRecord] = []
-    today = dt.date.today()
+    today = timezone.localdate()
     for pk, values in items:
         record: FloatingRecord | None = latest.get(pk)
         if record is None:

@@ -29,6 +29,7 @@ from django.db.models.expressions import Expression
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from pingan.accounts.roles import Role
 from pingan.core.fields import BlindIndexField, lookup_value
@@ -698,7 +699,7 @@ def people_figures(user: Any) -> list[Any]:
         Figure(_("实有房屋"), house_list(user=user).count(), url=_url("people:houses")),
     ]
     if str(getattr(user, "role", "")) in REMINDER_ROLES:
-        today = dt.date.today()
+        today = timezone.localdate()
         reminders = _url("people:floating_reminders")
         labels = {"expiring": _("居住证即将到期"), "reverify": _("流动人口待核查")}
         figures += [

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pingan.areas.models import Area
@@ -216,7 +217,7 @@ def clean_person_data(
     for key in FLAG_FIELDS:
         if key in data:
             v[key] = data[key] if data[key] is None or isinstance(data[key], bool) else _to_bool(data[key])
-    if v.get("birth_date") and v["birth_date"] > (today or dt.date.today()):
+    if v.get("birth_date") and v["birth_date"] > (today or timezone.localdate()):
         out.error("birth_date", _("出生日期不能晚于今天"))
     return out
 
@@ -264,8 +265,8 @@ def _history(
 
 def _move_date(on: dt.date | None, label: str, field: str = "on") -> dt.date:
     """The day a move happened: today when not given, never in the future."""
-    day = on or dt.date.today()
-    if day > dt.date.today():
+    day = on or timezone.localdate()
+    if day > timezone.localdate():
         raise ValidationError({field: [_("%(label)s不能晚于今天") % {"label": label}]})
     return day
 
@@ -497,7 +498,9 @@ def person_merge(*, actor: Any, keep_id: int, merge_id: int, reason: str) -> Per
             filled[name] = theirs
     id_number = filled.pop("id_number", None)
     keep_open = Occupancy.objects.filter(person=keep, end__isnull=True).values("house")
-    Occupancy.objects.filter(person=dup, end__isnull=True, house__in=keep_open).update(end=dt.date.today())
+    Occupancy.objects.filter(person=dup, end__isnull=True, house__in=keep_open).update(
+        end=timezone.localdate()
+    )
     Occupancy.objects.filter(person=dup).update(person=keep)
     if not HouseholdMember.objects.filter(person=keep).exists():
         HouseholdMember.objects.filter(person=dup).update(person=keep)
@@ -861,7 +864,7 @@ def _clean_floating(actor: Any, person: Person, data: Mapping[str, Any]) -> dict
             errors.error("inflow_reason", _("不能超过 %(n)d 个字") % {"n": 60})
     if values.get("valid_from") and values.get("valid_to") and values["valid_to"] < values["valid_from"]:
         errors.error("valid_to", _("有效期至不能早于有效期起"))
-    today = dt.date.today()
+    today = timezone.localdate()
     for key in ("registered_on", "last_verified_on"):
         if values.get(key) and values[key] > today:
             errors.error(key, _("日期不能晚于今天"))
@@ -994,7 +997,7 @@ def _clean_overseas(data: Mapping[str, Any]) -> dict[str, Any]:
         if len(values["document_number"]) > 40:
             errors.error("document_number", _("护照/通行证号不能超过 %(n)d 个字符") % {"n": 40})
     entry = values.get("entry_date")
-    if entry and entry > dt.date.today():
+    if entry and entry > timezone.localdate():
         errors.error("entry_date", _("入境日期不能晚于今天"))
     for key, message in (
         ("expected_departure", _("预计离开日期不能早于入境日期")),

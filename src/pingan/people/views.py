@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -109,7 +110,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
             "duplicates": selectors.person_duplicates(user=request.user, person=person)[:10],
             "tabs": tabs_for(request.user, person),
             "can_manage": request.user.has_perm("people.manage_person", person),
-            "today": dt.date.today(),
+            "today": timezone.localdate(),
         },
     )
 
@@ -334,7 +335,7 @@ def floating_reminders(request: HttpRequest) -> HttpResponse:
     kind = _reminder_kind(request)
     areas = list(places_in_scope(request.user))
     area_id = _area_param(request, areas)
-    today = dt.date.today()
+    today = timezone.localdate()
     records = selectors.floating_reminders(user=request.user, kind=kind, today=today, area_id=area_id)
     counts = selectors.floating_reminder_counts(user=request.user, today=today)
     page = CappedPaginator(records, 50).get_page(request.GET.get("page"))
@@ -367,7 +368,7 @@ def floating_reminders_export(request: HttpRequest) -> HttpResponse:
     kind = _reminder_kind(request)
     area_id = _area_param(request, list(places_in_scope(request.user)))
     content = floating_reminder_export(actor=request.user, kind=kind, area_id=area_id)
-    return xlsx_response(content, f"floating-{kind}-{dt.date.today():%Y%m%d}.xlsx")
+    return xlsx_response(content, f"floating-{kind}-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 def floating_verify(request: HttpRequest, record_id: int) -> HttpResponse:
@@ -377,7 +378,7 @@ def floating_verify(request: HttpRequest, record_id: int) -> HttpResponse:
         return redirect("people:floating_reminders")
     try:
         record = services.floating_update(
-            actor=request.user, record_id=record_id, data={"last_verified_on": dt.date.today()}
+            actor=request.user, record_id=record_id, data={"last_verified_on": timezone.localdate()}
         )
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
@@ -446,7 +447,7 @@ def occupancy_add(request: HttpRequest, house_id: int) -> HttpResponse:
     form = OccupancyStartForm(
         request.POST or None,
         user=request.user,
-        initial={"start": dt.date.today(), **_initial_pick(request, "person")},
+        initial={"start": timezone.localdate(), **_initial_pick(request, "person")},
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -476,7 +477,7 @@ def occupancy_add(request: HttpRequest, house_id: int) -> HttpResponse:
 def occupancy_end(request: HttpRequest, occupancy_id: int) -> HttpResponse:
     occupancy = selectors.occupancy_get(user=request.user, occupancy_id=occupancy_id)
     _managed(request, occupancy.person)
-    form = OccupancyEndForm(request.POST or None, initial={"end": dt.date.today()})
+    form = OccupancyEndForm(request.POST or None, initial={"end": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
             services.occupancy_end(
@@ -633,7 +634,7 @@ def floating_edit(request: HttpRequest, person_id: int, record_id: int | None = 
     record = selectors.floating_get(user=request.user, record_id=record_id) if record_id else None
     if record is not None and record.person_id != person.pk:
         raise Http404
-    initial: dict[str, Any] = {"registered_on": dt.date.today()}
+    initial: dict[str, Any] = {"registered_on": timezone.localdate()}
     if record is not None:
         initial = {k: getattr(record, k) for k in services.FLOATING_FIELDS if k != "landlord"}
         initial["landlord"] = str(record.landlord_id or "")
@@ -707,7 +708,7 @@ def person_move_in_view(request: HttpRequest, person_id: int) -> HttpResponse:
         request.POST or None,
         user=request.user,
         areas=areas,
-        initial={"area": person.area_id, "on": dt.date.today()},
+        initial={"area": person.area_id, "on": timezone.localdate()},
     )
     if request.method == "POST" and form.is_valid():
         area = next((a for a in areas if str(a.pk) == form.cleaned_data["area"]), None)
