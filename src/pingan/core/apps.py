@@ -31,6 +31,10 @@ class CoreConfig(AppConfig):
 
         register_job("core.exports", expire_export_files, every=3600)
 
+        from pingan.core import headers
+
+        headers.install()  # Django's header parsing, its answers remembered (core.headers)
+
 
 def postgres_session_settings(sender: object, connection: object, **kwargs: object) -> None:
     """Every new PostgreSQL connection:
