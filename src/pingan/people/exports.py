@@ -109,7 +109,6 @@ def person_export(*, actor: Any, filters: PersonFilter, reveal: bool = False, re
 def floating_reminder_export(*, actor: Any, kind: str, area_id: int | None = None) -> bytes:
     """The 流动人口提醒 list of one kind as an xlsx, masked (no reveal here: the list is for follow-up work,
     the person page shows a value in full to whoever may see it); audited."""
-
     from pingan.core.sensitive import masked
     from pingan.people.selectors import REMINDER_KINDS, floating_reminders
 

@@ -265,8 +265,9 @@ def _history(
 
 def _move_date(on: dt.date | None, label: str, field: str = "on") -> dt.date:
     """The day a move happened: today when not given, never in the future."""
-    day = on or timezone.localdate()
-    if day > timezone.localdate():
+    today = timezone.localdate()
+    day = on or today
+    if day > today:
         raise ValidationError({field: [_("%(label)s不能晚于今天") % {"label": label}]})
     return day
 
