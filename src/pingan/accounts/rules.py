@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import rules
+from rules.permissions import permissions as rule_set
 
 from pingan.accounts.roles import ADMIN_ROLES, READ_ONLY_ROLES, Role
 from pingan.accounts.selectors import user_scope
@@ -40,6 +42,24 @@ def in_scope(user: Any, obj: Any) -> bool:
     if isinstance(obj, Area):
         return user_scope(user).contains_area(obj)
     return user_scope(user).contains_area_id(getattr(obj, "area_id", None))
+
+
+def perm_checker(user: Any, obj: Any) -> Callable[[str], bool]:
+    """``user.has_perm(perm, obj)`` for several permissions on one object, each rule tested once: permissions
+    given the same rule share its answer (the centre's accept, dispatch, escalate, supervise, link and merge
+    of an event are all ``events.rules.centre``). Sound because rules' backend is the only one with object
+    permissions (settings.AUTHENTICATION_BACKENDS: Django's ModelBackend says no to any object) and
+    ``has_perm``'s own checks (active, superuser) are the same for every permission. An event's page and its
+    API answer ask about nine permissions: one or two rules."""
+    answers: dict[Any, bool] = {}
+
+    def may(perm: str) -> bool:
+        rule = rule_set.get(perm, perm)
+        if rule not in answers:
+            answers[rule] = user.has_perm(perm, obj)
+        return answers[rule]
+
+    return may
 
 
 is_system_admin = has_role(Role.SYSTEM_ADMIN)

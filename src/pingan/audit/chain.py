@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import ipaddress
 import json
 import math
@@ -130,6 +131,7 @@ def normalise_json(value: Any) -> Any:
     return normalise_json(converted)
 
 
+@functools.lru_cache(maxsize=1024)  # a user's address repeats from one audit row to the next
 def normalise_ip(value: str | None) -> str | None:
     """The compressed form; an IPv4-mapped IPv6 address as the IPv4 address it carries."""
     if not value:

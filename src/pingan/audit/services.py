@@ -24,6 +24,9 @@ MIN_RETENTION_DAYS = 180
 # Access purposes that need a stated reason (the reveal of a full value, a sealed record).
 REASON_REQUIRED = frozenset({"reveal", "sealed"})
 _PURPOSE = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
+# Django's ``Choices.values`` builds its list on every call; every audit row checks these two
+_KINDS = frozenset(Kind.values)
+_OUTCOMES = frozenset(Outcome.values)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -131,7 +134,7 @@ def audit_record(
     returning a masked label, so that the object column never shows a full name.
     """
     kind = kind or infer_kind(action)
-    if kind not in Kind.values or outcome not in Outcome.values:
+    if kind not in _KINDS or outcome not in _OUTCOMES:
         raise ValueError(f"unknown audit kind {kind!r} or outcome {outcome!r}")
     info = current_request_info.get()
     authenticated = bool(actor is not None and getattr(actor, "is_authenticated", False))

@@ -17,6 +17,7 @@ from ninja import File, Form, Query, Router, Status, UploadedFile
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
+from pingan.accounts.rules import perm_checker
 from pingan.core.api import ERROR_RESPONSES, Page
 from pingan.core.ratelimit import rate_limit
 from pingan.events import selectors, services
@@ -102,7 +103,8 @@ class _Detail:
             self.photos = [photo for step in self.steps for photo in step["photos"]]
         else:
             self.photos = [_photo(event.pk, p) for p in event.photos.all()]
-        self.actions = selectors.available_actions(user=user, event=event) if user is not None else []
+        may = perm_checker(user, event) if user is not None else None
+        self.actions = selectors.available_actions(user=user, event=event, may=may) if may is not None else []
         self.subjects = (
             selectors.event_subjects(user=user, event=event) if user is not None and linked else []
         )
@@ -117,13 +119,9 @@ class _Detail:
             else []
         )
         self.can_link_subjects = bool(
-            user is not None
-            and event.status not in ("merged", "refused")
-            and user.has_perm("events.link_subjects", event)
+            may is not None and event.status not in ("merged", "refused") and may("events.link_subjects")
         )
-        self.can_merge = bool(
-            user is not None and event.is_open and user.has_perm("events.merge_event", event)
-        )
+        self.can_merge = bool(may is not None and event.is_open and may("events.merge_event"))
         # what EventListOut's resolvers give a list: EventOut reads attributes only
         self.category_label = EventListOut.resolve_category_label(event)
         self.status_label = EventListOut.resolve_status_label(event)

@@ -11,7 +11,7 @@ kind, target), so this table needs no change for them.
 
 from __future__ import annotations
 
-import uuid
+import os
 from pathlib import PurePosixPath
 
 from django.conf import settings
@@ -643,7 +643,7 @@ def photo_upload_to(instance: EventPhoto, filename: str) -> str:
     """events/2026/11/<random>.jpg — the client's file name is never used (nor trusted)."""
     suffix = PurePosixPath(filename).suffix.lower()
     now = timezone.now()
-    return f"events/{now:%Y}/{now:%m}/{uuid.uuid4().hex}{suffix}"
+    return f"events/{now:%Y}/{now:%m}/{os.urandom(16).hex()}{suffix}"
 
 
 class EventPhoto(models.Model):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pingan.accounts.roles import ADMIN_ROLES, Role
+from pingan.accounts.rules import perm_checker
 from pingan.accounts.selectors import user_scope
 from pingan.areas.models import Area, Level, subtree_q
 from pingan.core.pagination import first_rows
@@ -413,13 +414,15 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
 }
 
 
-def available_actions(*, user: Any, event: Event) -> list[str]:
-    """The actions ``user`` may take on ``event`` now (the services enforce the same and more)."""
+def available_actions(*, user: Any, event: Event, may: Callable[[str], bool] | None = None) -> list[str]:
+    """The actions ``user`` may take on ``event`` now (the services enforce the same and more). ``may``: the
+    caller's ``perm_checker(user, event)``, when it asks about more permissions of the event."""
+    may = may or perm_checker(user, event)
     now = timezone.now()
     policy: EventPolicy | None = None
     found: list[str] = []
     for name, (perm, states) in ACTIONS.items():
-        if event.status not in states or not user.has_perm(perm, event):
+        if event.status not in states or not may(perm):
             continue
         if name == "request_extension" and (
             event.extension_requested_days is not None

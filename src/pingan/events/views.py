@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -19,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from pingan.accounts.rules import may_write_business
+from pingan.accounts.rules import may_write_business, perm_checker
 from pingan.core.codes import code_label, code_table
 from pingan.core.forms import apply_errors
 from pingan.core.pagination import CappedPaginator
@@ -271,7 +272,8 @@ def subject_search(request: HttpRequest) -> HttpResponse:
 
 
 def _event_context(request: HttpRequest, event: Event, **extra: Any) -> dict[str, Any]:
-    actions = selectors.available_actions(user=request.user, event=event)
+    may = perm_checker(request.user, event)
+    actions = selectors.available_actions(user=request.user, event=event, may=may)
     steps = list(selectors.event_steps(event=event))
     context = {
         "event": event,
@@ -289,18 +291,16 @@ def _event_context(request: HttpRequest, event: Event, **extra: Any) -> dict[str
         "policy": EventPolicy.current(),
         "is_handler": request.user.role == "department_handler",  # type: ignore[union-attr]
     }
-    context.update(_links_context(request, event))
+    context.update(_links_context(request, event, may))
     context.update(extra)
     return context
 
 
-def _links_context(request: HttpRequest, event: Event) -> dict[str, Any]:
+def _links_context(request: HttpRequest, event: Event, may: Callable[[str], bool]) -> dict[str, Any]:
     """Persons, houses and schools, duplicates and merges (docs/events.md)."""
     user = request.user
-    can_link = event.status not in (Status.MERGED, Status.REFUSED) and user.has_perm(
-        "events.link_subjects", event
-    )
-    can_merge = event.is_open and user.has_perm("events.merge_event", event)
+    can_link = event.status not in (Status.MERGED, Status.REFUSED) and may("events.link_subjects")
+    can_merge = event.is_open and may("events.merge_event")
     duplicates = selectors.event_duplicates_of(user=user, event=event) if event.is_open else []
     for d in duplicates:
         d.mergeable = d.event.status not in (Status.MERGED, Status.REFUSED) and user.has_perm(  # type: ignore[attr-defined]
