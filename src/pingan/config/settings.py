@@ -82,6 +82,7 @@ if "pytest" in sys.modules and not PRODUCTION:
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "pingan.core.multipart.MultipartMiddleware",  # small multipart bodies in one pass, when a view reads them
     "django.contrib.sessions.middleware.SessionMiddleware",
     "pingan.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
