@@ -82,20 +82,21 @@ def described(post: Any, files: Any) -> tuple[Any, Any]:
     )
 
 
-def django_answer(data: bytes, content_type: str = CT, length: int | None = None) -> Any:
+def _answer(parse_file_upload: Any, data: bytes, content_type: str, length: int | None) -> Any:
+    """What a parser gives for the body, or the type of its error."""
     request = _request(data, content_type, length)
     try:
-        return described(*HttpRequest.parse_file_upload(request, request.META, request))
+        return described(*parse_file_upload(request, request.META, request))
     except Exception as exc:
         return type(exc)
+
+
+def django_answer(data: bytes, content_type: str = CT, length: int | None = None) -> Any:
+    return _answer(HttpRequest.parse_file_upload, data, content_type, length)
 
 
 def our_answer(data: bytes, content_type: str = CT, length: int | None = None) -> Any:
-    request = _request(data, content_type, length)
-    try:
-        return described(*multipart.parse_file_upload(request, request.META, request))
-    except Exception as exc:
-        return type(exc)
+    return _answer(multipart.parse_file_upload, data, content_type, length)
 
 
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4 + b"\r\n--not-the-boundary\r\n\r\n" + b"\xff\xd9"
