@@ -11,6 +11,7 @@ Which events a user sees (``event_visible_q``):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -975,6 +976,7 @@ class SubjectSource:
     describe: Any  # Callable[[target], str]
 
 
+@functools.cache  # made once: its modules are imported on first use (they import this one)
 def subject_sources() -> dict[str, SubjectSource]:
     from django.utils.translation import gettext_lazy as _
 

@@ -1695,6 +1695,8 @@ def _resolve_subjects(
     from pingan.events.selectors import subject_sources
 
     sources = subject_sources()
+    if not any(given.values()):  # a report without any: nothing to read or check
+        return {kind: set() for kind in sources}
     found = {kind: _ids(given.get(kind, ()), src.field, str(src.label)) for kind, src in sources.items()}
     if sum(len(ids) for ids in found.values()) > MAX_SUBJECTS:
         raise ValidationError({"persons": _("最多关联 %(n)d 个人员、房屋和学校") % {"n": MAX_SUBJECTS}})
@@ -1712,6 +1714,8 @@ def _resolve_subjects(
 
 
 def _add_subjects(event: Event, subjects: Mapping[str, Iterable[int]], actor: Any) -> None:
+    if not any(subjects.values()):
+        return
     by = _user_or_none(actor)
     EventSubject.objects.bulk_create(
         [
