@@ -133,6 +133,19 @@ CHECKS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _fixed_constants(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fixed seed fixes the requests only if Hypothesis draws from the same constants each run. Besides
+    its own, Hypothesis draws from the literals of every module of this project loaded so far
+    (``hypothesis.internal.conjecture.providers``), and which are loaded depends on the tests the process ran
+    before (pytest-xdist hands them out as workers finish): a run of the whole suite generated requests
+    that a run of this file did not. The gate draws from Hypothesis's own constants only."""
+    from hypothesis.internal.conjecture import providers
+    from hypothesis.internal.constants_ast import Constants
+
+    monkeypatch.setattr(providers, "_get_local_constants", Constants)
+
+
 @pytest.fixture
 def personas(demo_district: None, db: None) -> list[Any]:
     return [demo_user(username) for username in FUZZ_PERSONAS]
