@@ -521,7 +521,8 @@ def _next_number(now: dt.datetime) -> str:
 
 
 _PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
-# Django's ``Choices.values`` builds its list on every call
+# Django's ``Choices.values`` builds its list on every call (a value not a string is refused before the set,
+# which could not hash a list)
 _SOURCES = frozenset(Source.values)
 _URGENCIES = frozenset(Urgency.values)
 _TIERS = frozenset(Tier.values)
@@ -621,9 +622,9 @@ def event_report(
         errors["description"] = _("请描述事件情况")
     elif len(description) > 2000:
         errors["description"] = _("事件描述不能超过 2000 个字")
-    if source not in _SOURCES:
+    if not isinstance(source, str) or source not in _SOURCES:
         errors["source"] = _("来源不正确")
-    if urgency not in _URGENCIES:
+    if not isinstance(urgency, str) or urgency not in _URGENCIES:
         errors["urgency"] = _("紧急程度不正确")
     address = normalize_text(str(address or ""))
     if len(address) > 200:
@@ -753,7 +754,7 @@ def event_accept(
     event = _lock(actor, event_id, expected_version)
     _require(actor, "events.accept_event", event)
     note = _clean_note(note, required=False, label=_("说明"))
-    if tier and tier not in _TIERS:
+    if tier and (not isinstance(tier, str) or tier not in _TIERS):
         raise ValidationError({"tier": _("处置等级不正确")})
     before = event.status
     _transition(event, "accept")
@@ -876,7 +877,7 @@ def event_dispatch(
     event = _lock(actor, event_id, expected_version)
     _require(actor, "events.dispatch_event", event)
     note = _clean_note(note, required=False, label=_("派遣意见"))
-    if tier and tier not in _TIERS:
+    if tier and (not isinstance(tier, str) or tier not in _TIERS):
         raise ValidationError({"tier": _("处置等级不正确")})
     department, target = _dispatch_target(event, department_id, area_id)
     policy = EventPolicy.current()
@@ -1422,7 +1423,7 @@ def category_rule_save(
         category = code_resolve("event_category", category)
     except UnknownCode:
         raise ValidationError({"category": _("事件类别不存在")}) from None
-    if tier not in _TIERS:
+    if not isinstance(tier, str) or tier not in _TIERS:
         raise ValidationError({"tier": _("处置等级不正确")})
     if working_days is not None and not 0 <= int(working_days) <= EventPolicy.current().max_total_days:
         raise ValidationError({"working_days": _("期限超出范围")})
