@@ -177,7 +177,9 @@ def test_a_saved_rule_applies_to_the_next_report_at_once(make_event, district_ad
         ({"latitude": "139.1", "longitude": "117.2"}, "latitude"),
         ({"reporter_phone": "12345"}, "reporter_phone"),
         ({"urgency": "panic"}, "urgency"),
+        ({"urgency": {"normal": 1}}, "urgency"),  # not a string: refused, not hashed into the choice set
         ({"source": "rumour"}, "source"),
+        ({"source": ["grid_worker"]}, "source"),
     ],
 )
 def test_report_validation(tree, grid_a1, changes, field):

@@ -62,27 +62,3 @@ def test_the_event_address_is_reversed_once_per_prefix(make_event):
     finally:
         set_script_prefix("/")
     assert services._event_url(event) == f"/events/{event.pk}/"
-
-
-@pytest.mark.parametrize(
-    ("field", "value", "words"),
-    [
-        ("source", "not_a_source", "来源不正确"),
-        ("source", ["grid_worker"], "来源不正确"),
-        ("urgency", "now", "紧急程度不正确"),
-        ("urgency", {"normal": 1}, "紧急程度不正确"),
-    ],
-)
-def test_a_source_or_urgency_outside_its_choices_is_refused(tree, grid_a1, field, value, words):
-    """The choices are checked against sets made once; a value that is not a string is refused, not hashed."""
-    from django.core.exceptions import ValidationError
-
-    with pytest.raises(ValidationError, match=words):
-        services.event_report(
-            actor=grid_a1,
-            area_id=tree.a1_1.pk,
-            category="0102",
-            title="人行道无证摊贩",
-            description="早市摊贩占用人行道",
-            **{field: value},
-        )
